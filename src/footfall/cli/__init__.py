@@ -1,0 +1,1 @@
+"""The ``footfall`` command line: one entry point, one module per command group."""

@@ -1,0 +1,217 @@
+"""A single-node KRaft Kafka broker (combined broker + controller) on loopback."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from types import TracebackType
+
+from footfall.devkafka.errors import BrokerError
+from footfall.devkafka.jars import KAFKA_VERSION, ensure_jars
+
+__all__ = ["LocalKafka"]
+
+_LOG4J2 = """status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+_READY_LINE = "Kafka Server started"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LocalKafka:
+    """Run a real Kafka broker from the cached Maven jars; use as a context manager.
+
+    ``start()`` formats a fresh storage directory in a temporary directory, starts the
+    JVM, waits until the broker reports it has started and accepts connections, and
+    returns the bootstrap address. ``stop()`` sends SIGTERM (SIGKILL after a grace
+    period) and removes the directory.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        version: str = KAFKA_VERSION,
+        home: Path | None = None,
+        heap: str = "512m",
+        start_timeout: float = 90.0,
+    ) -> None:
+        self.version = version
+        self.home = home
+        self.heap = heap
+        self.start_timeout = start_timeout
+        self.port = port or free_port()
+        self.controller_port = free_port()
+        self.directory: Path | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_in: float | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        if self.directory is None:
+            raise BrokerError("the broker has not been started")
+        return self.directory / "server.log"
+
+    def start(self) -> str:
+        began = time.monotonic()
+        jars = ensure_jars(self.version, self.home)
+        self.directory = Path(tempfile.mkdtemp(prefix="footfall-kafka-"))
+        try:
+            self._launch(jars)
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.monotonic() - began
+        return self.bootstrap
+
+    def _launch(self, jars: Path) -> None:
+        assert self.directory is not None
+        java = shutil.which("java")
+        if java is None:
+            raise BrokerError("Java ('java', 17 or newer) is not on PATH: the broker needs it")
+        properties = self.directory / "server.properties"
+        properties.write_text(self._server_properties())
+        log4j = self.directory / "log4j2.properties"
+        log4j.write_text(_LOG4J2.format(log=self.directory / "server.log"))
+        classpath = f"{jars}/*"
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        fmt = subprocess.run(  # noqa: S603
+            [java, "-Xmx256m", "-cp", classpath, "kafka.tools.StorageTool", "format",
+             "-t", cluster_id, "-c", str(properties), "--ignore-formatted"],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        if fmt.returncode != 0:
+            raise BrokerError(f"formatting KRaft storage failed:\n{fmt.stdout}{fmt.stderr}")
+        out = (self.directory / "stdout.log").open("wb")
+        self.process = subprocess.Popen(  # noqa: S603
+            [java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+             "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={log4j}",
+             "-cp", classpath, "kafka.Kafka", str(properties)],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        out.close()
+
+    def _server_properties(self) -> str:
+        assert self.directory is not None
+        settings = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": (
+                f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
+            ),
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(self.directory / "data"),
+            "num.partitions": "1",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "group.min.session.timeout.ms": "1000",
+            "auto.create.topics.enable": "false",
+            "log.segment.bytes": str(64 * 1024 * 1024),
+            "log.cleaner.backoff.ms": "1000",
+        }
+        return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise BrokerError(
+                    f"the Kafka broker exited with code {self.process.returncode}:\n{self._tail()}"
+                )
+            if self._log_says_started() and self._accepts_connections():
+                return
+            time.sleep(0.1)
+        raise BrokerError(
+            f"the Kafka broker did not start within {self.start_timeout:.0f}s:\n{self._tail()}"
+        )
+
+    def _log_says_started(self) -> bool:
+        try:
+            return _READY_LINE in self.log_file.read_text(errors="replace")
+        except FileNotFoundError:
+            return False
+
+    def _accepts_connections(self) -> bool:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 1):
+            return True
+        return False
+
+    def _tail(self, lines: int = 40) -> str:
+        assert self.directory is not None
+        text = ""
+        for name in ("stdout.log", "server.log"):
+            with contextlib.suppress(FileNotFoundError):
+                text += "\n".join(
+                    (self.directory / name).read_text(errors="replace").splitlines()[-lines:]
+                )
+        return text
+
+    def stop(self, grace: float = 20.0) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL) and remove its directory."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+    def __enter__(self) -> LocalKafka:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
