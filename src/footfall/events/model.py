@@ -1,0 +1,112 @@
+"""Input events (SPEC §2) and control messages as typed, frozen values.
+
+One :class:`Event` type carries every kind: the fields a kind does not use are
+``None``. This keeps the hot path free of per-kind dispatch and lets the engine read
+fields directly. :class:`Control` is a ``remove``/``purge`` message on ``control``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CHAT_EVENT_TYPES",
+    "CONTROL_TYPES",
+    "EVENT_TYPES",
+    "INVITATION_ANSWERS",
+    "VISITOR_EVENT_TYPES",
+    "CausedBy",
+    "Control",
+    "Event",
+]
+
+VISITOR_EVENT_TYPES = frozenset({"page_view", "identify", "session_end"})
+INVITATION_ANSWERS = frozenset(
+    {"chat_invitation_accepted", "chat_invitation_rejected", "chat_invitation_ignored"}
+)
+CHAT_EVENT_TYPES = frozenset(
+    {"chat_invited", "chat_started", "chat_message", "chat_ended"} | INVITATION_ANSWERS
+)
+EVENT_TYPES = VISITOR_EVENT_TYPES | CHAT_EVENT_TYPES
+CONTROL_TYPES = frozenset({"remove", "purge"})
+
+
+@dataclass(frozen=True, slots=True)
+class CausedBy:
+    """The rule whose action caused an event or command, and the cascade depth."""
+
+    rule_id: str
+    depth: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule_id": self.rule_id, "depth": self.depth}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A visitor or chat event. ``time`` is epoch seconds (UTC).
+
+    ``identity`` is what command ids and de-duplication use: the ``event_id`` when
+    the event has one, else ``"sha:"`` + a digest of the event's canonical JSON.
+    """
+
+    type: str
+    visitor_id: str
+    time: float
+    identity: str
+    event_id: str | None = None
+    session_id: str | None = None
+    site: str | None = None
+    # page_view
+    url: str | None = None
+    title: str | None = None
+    virtual_page: str | None = None
+    referrer: str | None = None
+    ip: str | None = None
+    host_name: str | None = None
+    user_agent: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    language: str | None = None
+    country: str | None = None
+    region: str | None = None
+    # page_view, identify
+    customer_name: str | None = None
+    customer_email: str | None = None
+    # chat events
+    chat_id: str | None = None
+    invitation_id: str | None = None
+    agent: str | None = None
+    department: str | None = None
+    group: str | None = None
+    sender: str | None = None
+    text: str | None = None
+    # provenance
+    source: str | None = None
+    caused_by: CausedBy | None = None
+
+    @property
+    def depth(self) -> int:
+        """Cascade depth: 0 for an event no rule caused."""
+        return 0 if self.caused_by is None else self.caused_by.depth
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A ``remove`` or ``purge`` message for one visitor (SPEC §1 ``control``).
+
+    ``identity`` is the optional ``event_id`` of the message (actions set one derived
+    from their command id), else a digest of its canonical JSON.
+    """
+
+    type: str
+    visitor_id: str
+    time: float
+    identity: str
+    event_id: str | None = None
+    caused_by: CausedBy | None = None
+
+    @property
+    def depth(self) -> int:
+        return 0 if self.caused_by is None else self.caused_by.depth
