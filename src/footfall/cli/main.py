@@ -18,7 +18,10 @@ from footfall.settings import Settings
 
 __all__ = ["build_parser", "main"]
 
-COMMAND_MODULES: tuple[str, ...] = ("footfall.cli.kafka",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "footfall.cli.kafka",
+    "footfall.cli.traffic",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
