@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import faust
 import orjson
@@ -15,13 +16,14 @@ from footfall.settings import Settings
 pytestmark = pytest.mark.integration
 
 
-async def test_faust_agent_forwards_messages(kafka_settings: Settings) -> None:
+async def test_faust_agent_forwards_messages(kafka_settings: Settings, tmp_path: Path) -> None:
     source_name = kafka_settings.topic("visitor-events")
     sink_name = kafka_settings.topic("actions")
     app = faust.App(
         f"smoke-{uuid.uuid4().hex[:8]}",
         broker=f"kafka://{kafka_settings.broker}",
         store="memory://",
+        datadir=str(tmp_path),
         web_enabled=False,
         topic_partitions=kafka_settings.partitions,
         topic_replication_factor=1,
