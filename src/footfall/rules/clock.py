@@ -1,0 +1,60 @@
+"""Local time of day and day of week of an instant in a time zone, cached per minute.
+
+The rules evaluate ``time_of_day`` and ``day_of_week`` on every matching call, so the
+conversion from epoch seconds to local wall time is memoised per (zone, minute): all
+modern UTC offsets are whole minutes, so the local minute of day and weekday are constant
+within a UTC minute.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = ["LocalClock", "clock_for", "load_zone"]
+
+_MAX_ENTRIES = 4096
+
+
+def load_zone(name: str) -> ZoneInfo:
+    """Return the IANA zone ``name``; raise ValueError with a readable message otherwise."""
+    if not name or name != name.strip() or ".." in name or name.startswith("/"):
+        raise ValueError(f"unknown time zone {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name such as 'Europe/Berlin')"
+        ) from None
+
+
+class LocalClock:
+    """Converts epoch seconds to (minute of day, weekday 0=Monday) in one zone."""
+
+    __slots__ = ("_cache", "zone")
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._cache: dict[int, tuple[int, int]] = {}
+
+    def minute_and_day(self, now: float) -> tuple[int, int]:
+        minute = int(now // 60)
+        hit = self._cache.get(minute)
+        if hit is None:
+            local = datetime.fromtimestamp(minute * 60, self.zone)
+            hit = (local.hour * 60 + local.minute, local.weekday())
+            if len(self._cache) >= _MAX_ENTRIES:
+                self._cache.clear()
+            self._cache[minute] = hit
+        return hit
+
+
+_CLOCKS: dict[str, LocalClock] = {}
+
+
+def clock_for(name: str) -> LocalClock:
+    """The shared clock of a (valid) zone name, so every rule in one zone shares a cache."""
+    clock = _CLOCKS.get(name)
+    if clock is None:
+        clock = _CLOCKS[name] = LocalClock(load_zone(name))
+    return clock

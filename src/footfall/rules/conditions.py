@@ -1,0 +1,174 @@
+"""The condition tree of a rule's ``when``: groups ``all``/``any``/``not``, bare lists, leaves.
+
+Every node compiles to a function ``(ctx, memo) -> bool`` that stores its result in
+``memo`` (a dict owned by one evaluation), so that a condition shared by several rules --
+identical leaves or groups anywhere in a rule set -- is evaluated at most once per
+matching call. Nodes with the same canonical key are the same function object (interned),
+which is what makes the memo shared across rules.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from footfall.rules._report import Report, at, show
+from footfall.rules.operators import IndexHint, Test, compile_leaf
+
+__all__ = ["GROUPS", "MAX_DEPTH", "Node", "compile_when"]
+
+GROUPS = ("all", "any", "not")
+MAX_DEPTH = 32
+
+_INTERNED: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A compiled condition: memoising evaluator, identity key and relative cost.
+
+    ``conjuncts`` is the flattened list of nodes that must all hold (for an ``all`` group,
+    its children; for anything else, the node itself); ``index`` is set on single-operator
+    string leaves that can be looked up; ``windows`` lists every (count field, seconds)
+    the node uses.
+    """
+
+    key: str
+    fn: Test
+    cost: int
+    index: IndexHint | None
+    windows: tuple[tuple[str, float], ...]
+    children: tuple[Node, ...] = ()
+    kind: str = "leaf"
+
+    def conjuncts(self) -> tuple[Node, ...]:
+        if self.kind == "all":
+            return tuple(c for child in self.children for c in child.conjuncts())
+        return (self,)
+
+
+def _memoised(key: str, test: Test) -> Test:
+    """The shared memoising evaluator of the condition ``key``."""
+    existing = _INTERNED.get(key)
+    if existing is not None:
+        fn: Test = existing
+        return fn
+
+    def node(ctx: Any, memo: dict[Any, bool]) -> bool:
+        result = memo.get(node)
+        if result is None:
+            result = memo[node] = test(ctx, memo)
+        return result
+
+    _INTERNED[key] = node
+    return node
+
+
+def compile_when(raw: object, path: str, timezone: str, report: Report) -> Node | None:
+    """Compile a ``when`` value at ``path``; None when invalid (problems reported)."""
+    return _compile(raw, path, timezone, report, 0)
+
+
+def _compile(raw: object, path: str, timezone: str, report: Report, depth: int) -> Node | None:
+    if depth > MAX_DEPTH:
+        report.add(path, f"conditions nest deeper than {MAX_DEPTH} levels")
+        return None
+    if isinstance(raw, list):
+        return _group("all", raw, path, timezone, report, depth)
+    if not isinstance(raw, Mapping):
+        report.add(path, f"expected a condition (a field, all, any or not), got {show(raw)}")
+        return None
+    if not raw:
+        report.add(path, "empty condition: name a field or a group (all, any, not)")
+        return None
+    if len(raw) > 1:
+        keys = ", ".join(str(k) for k in raw)
+        report.add(
+            path, f"a condition has exactly one key, got {keys} (combine them with all: [...])"
+        )
+        return None
+    ((key, value),) = raw.items()
+    if key in ("all", "any"):
+        sub = at(path, key)
+        if not isinstance(value, list):
+            report.add(sub, f"expected a list of conditions, got {show(value)}")
+            return None
+        return _group(key, value, sub, timezone, report, depth)
+    if key == "not":
+        inner = _compile(value, at(path, "not"), timezone, report, depth + 1)
+        if inner is None:
+            return None
+        inner_fn = inner.fn
+        nkey = f"not({inner.key})"
+        return Node(
+            key=nkey,
+            fn=_memoised(nkey, lambda ctx, memo: not inner_fn(ctx, memo)),
+            cost=inner.cost,
+            index=None,
+            windows=inner.windows,
+            children=(inner,),
+            kind="not",
+        )
+    leaf = compile_leaf(key, value, path, timezone, report)
+    if leaf is None:
+        return None
+    return Node(
+        key=leaf.key,
+        fn=_memoised(leaf.key, leaf.test),
+        cost=leaf.cost,
+        index=leaf.index,
+        windows=(leaf.window,) if leaf.window else (),
+    )
+
+
+def _group(
+    kind: str, items: Sequence[object], path: str, timezone: str, report: Report, depth: int
+) -> Node | None:
+    if kind == "any" and not items:
+        report.add(path, "an 'any' group needs at least one condition")
+        return None
+    children: list[Node] = []
+    ok = True
+    for i, item in enumerate(items):
+        child = _compile(item, at(path, i), timezone, report, depth + 1)
+        if child is None:
+            ok = False
+        else:
+            children.append(child)
+    if not ok:
+        return None
+    if kind == "all":
+        children = [c for child in children for c in child.conjuncts()]
+    ordered = tuple(sorted(children, key=lambda n: n.cost))
+    fns = tuple(c.fn for c in ordered)
+    gkey = f"{kind}({','.join(sorted(c.key for c in ordered))})"
+
+    if kind == "all":
+
+        def test(ctx: Any, memo: dict[Any, bool]) -> bool:
+            # A loop: faster than all()/any() over a generator on this hot path.
+            for fn in fns:  # noqa: SIM110
+                if not fn(ctx, memo):
+                    return False
+            return True
+
+    else:
+
+        def test(ctx: Any, memo: dict[Any, bool]) -> bool:
+            # A loop: faster than all()/any() over a generator on this hot path.
+            for fn in fns:  # noqa: SIM110
+                if fn(ctx, memo):
+                    return True
+            return False
+
+    return Node(
+        key=gkey,
+        fn=_memoised(gkey, test),
+        cost=sum(c.cost for c in ordered),
+        index=None,
+        windows=tuple(w for c in ordered for w in c.windows),
+        children=ordered,
+        kind=kind,
+    )

@@ -1,0 +1,180 @@
+"""Action templates: ``{{name}}`` placeholders, escaped for where the value lands.
+
+A placeholder names a condition field, ``visitor_id``, ``rule.id``, ``rule.name``,
+``event.type`` or ``event.time`` (spaces inside the braces are allowed). There are no
+expressions, filters, attribute access or code. A missing value renders empty.
+
+Escaping modes (:class:`Escape`):
+
+- ``URL``: the value is percent-encoded entirely (``/``, ``?``, ``&``, ``#`` included);
+- ``HEADER``: line breaks and other control characters become spaces (headers, subjects,
+  log lines, names);
+- ``ADDRESS``: like HEADER, and ``,`` ``;`` ``<`` ``>`` are dropped, so a value can never
+  add a recipient;
+- ``TEXT``: the value as it is (mail bodies, chat messages);
+- JSON values (bodies, payloads) are rendered by :func:`render_json`: a string that is
+  exactly one placeholder becomes the value with its JSON type (number, string), other
+  strings are rendered as TEXT; the worker JSON-encodes the result.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from footfall.rules._report import Report
+from footfall.rules.fields import FIELDS
+
+__all__ = [
+    "PLACEHOLDERS",
+    "Escape",
+    "Template",
+    "parse_json_template",
+    "parse_template",
+    "render_json",
+    "text_of",
+]
+
+PLACEHOLDERS: frozenset[str] = frozenset(FIELDS) | {
+    "rule.id",
+    "rule.name",
+    "event.type",
+    "event.time",
+}
+
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+_ADDRESS_DROP = re.compile(r"[,;<>]")
+
+
+class Escape(enum.Enum):
+    URL = "url"
+    HEADER = "header"
+    ADDRESS = "address"
+    TEXT = "text"
+
+
+def text_of(value: object) -> str:
+    """The text spelling of a JSON fact value in a template."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return orjson.dumps(value, default=str).decode()
+
+
+def _escape(text: str, mode: Escape) -> str:
+    if mode is Escape.TEXT:
+        return text
+    if mode is Escape.URL:
+        return quote(text, safe="")
+    text = _CONTROL.sub(" ", text)
+    if mode is Escape.ADDRESS:
+        return _ADDRESS_DROP.sub("", text).strip()
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A parsed template: literal text and placeholder names, alternating."""
+
+    source: str
+    parts: tuple[tuple[bool, str], ...]  # (is_placeholder, literal text or name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(text for is_name, text in self.parts if is_name)
+
+    @property
+    def single(self) -> str | None:
+        """The placeholder name when the template is exactly one placeholder."""
+        if len(self.parts) == 1 and self.parts[0][0]:
+            return self.parts[0][1]
+        return None
+
+    def render(self, values: Mapping[str, object], mode: Escape) -> str:
+        if not self.names and (mode is Escape.TEXT or mode is Escape.URL):
+            return self.source
+        out = []
+        for is_name, text in self.parts:
+            out.append(_escape(text_of(values.get(text)), mode) if is_name else text)
+        rendered = "".join(out)
+        if mode is Escape.HEADER or mode is Escape.ADDRESS:
+            return _CONTROL.sub(" ", rendered)
+        return rendered
+
+
+def parse_template(text: str, path: str, report: Report) -> Template | None:
+    """Parse ``text``; report unknown placeholders and unclosed braces at ``path``."""
+    parts: list[tuple[bool, str]] = []
+    pos = 0
+    ok = True
+    for match in _PLACEHOLDER.finditer(text):
+        if match.start() > pos:
+            parts.append((False, text[pos : match.start()]))
+        name = match.group(1).strip()
+        if name not in PLACEHOLDERS:
+            report.add(
+                path, f"unknown placeholder {{{{{name}}}}}" if name else "empty placeholder {{}}"
+            )
+            ok = False
+        parts.append((True, name))
+        pos = match.end()
+    if pos < len(text):
+        parts.append((False, text[pos:]))
+    if any(not is_name and "{{" in literal for is_name, literal in parts):
+        report.add(path, "unclosed '{{' (placeholders read {{name}})")
+        ok = False
+    return Template(text, tuple(parts)) if ok else None
+
+
+def parse_json_template(value: object, path: str, report: Report) -> Any:
+    """Validate every template inside a JSON value; return the value with strings parsed."""
+    if isinstance(value, str):
+        return parse_template(value, path, report)
+    if isinstance(value, list):
+        return [parse_json_template(v, f"{path}[{i}]", report) for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                report.add(path, f"JSON object keys must be strings, got {k!r}")
+                continue
+            out[k] = parse_json_template(v, f"{path}.{k}", report)
+        return out
+    if value is None or isinstance(value, bool | int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            report.add(path, f"{value} is not a JSON value")
+        return value
+    report.add(path, f"not a JSON value: {value!r}")
+    return None
+
+
+def render_json(value: Any, values: Mapping[str, object]) -> Any:
+    """Render a value returned by :func:`parse_json_template`."""
+    if isinstance(value, Template):
+        name = value.single
+        if name is not None:
+            got = values.get(name)
+            return "" if got is None else got
+        return value.render(values, Escape.TEXT)
+    if isinstance(value, list):
+        return [render_json(v, values) for v in value]
+    if isinstance(value, dict):
+        return {k: render_json(v, values) for k, v in value.items()}
+    return value
