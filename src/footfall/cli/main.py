@@ -21,6 +21,8 @@ __all__ = ["build_parser", "main"]
 COMMAND_MODULES: tuple[str, ...] = (
     "footfall.cli.kafka",
     "footfall.cli.traffic",
+    "footfall.cli.worker",
+    "footfall.cli.simulate",
 )
 
 

@@ -1,0 +1,467 @@
+"""The worker service: consume ``actions`` (and the retry topic), carry commands out.
+
+Delivery (see docs/worker.md):
+
+- one consumer in the group ``<prefix>worker`` reads ``actions`` and
+  ``<prefix>actions-retry``; up to ``FOOTFALL_WORKER_CONCURRENCY`` commands run at once
+  (fetching waits for a free slot);
+- offsets are committed by hand, every second and at shutdown, per partition only up to
+  the lowest command still pending (:mod:`footfall.worker.commits`);
+- a transient failure republishes the command to the retry topic (attempts, due time)
+  and frees the partition; a permanent failure or exhausted retries go to
+  ``dead-letters``; executed command ids go to ``<prefix>actions-done`` and repeats are
+  dropped (:mod:`footfall.worker.donestore`);
+- SIGTERM: stop fetching, let in-flight commands finish within the grace period,
+  commit, leave the group (unfinished commands are handed back uncommitted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from footfall.kafka_clients import make_consumer, make_producer
+from footfall.settings import Settings
+from footfall.topics import ensure_topics
+from footfall.worker.actions import ACTIONS
+from footfall.worker.command import Command, command_from_dict, parse_command
+from footfall.worker.commits import CommitTracker, PartitionTracker
+from footfall.worker.context import ActionContext
+from footfall.worker.directory import Directory
+from footfall.worker.donestore import DONE_RETENTION_MS, DoneIds
+from footfall.worker.errors import ActionError, BadCommandError, TransientActionError
+from footfall.worker.follower import CompactedFollower
+from footfall.worker.http import make_session
+from footfall.worker.mail import MailTransport, SmtpPool
+from footfall.worker.metrics import WorkerMetrics
+from footfall.worker.netguard import Allowlist
+from footfall.worker.retry import RetryEnvelope, RetryPolicy
+from footfall.worker.web import WebServer
+
+__all__ = ["DEFAULT_GRACE", "Worker", "internal_topics"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = 25.0
+COMMIT_INTERVAL = 1.0
+MAX_WAITING_RETRIES = 10_000
+RETRY_TOPIC = "actions-retry"
+DONE_TOPIC = "actions-done"
+
+
+def internal_topics(settings: Settings) -> list[tuple[str, int, dict[str, str]]]:
+    """The worker's own topics: the retry topic (keyed by visitor) and the done ids."""
+    return [
+        (settings.topic(RETRY_TOPIC), settings.partitions, {}),
+        (
+            settings.topic(DONE_TOPIC),
+            settings.partitions,
+            {"cleanup.policy": "compact,delete", "retention.ms": str(DONE_RETENTION_MS)},
+        ),
+    ]
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._worker._on_revoked(list(revoked))
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("partitions assigned", extra={"partitions": [str(tp) for tp in assigned]})
+
+
+class Worker:
+    """One worker process's delivery loop, action context and web endpoints."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        grace: float = DEFAULT_GRACE,
+        mailer: MailTransport | None = None,
+        serve_web: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.metrics = WorkerMetrics()
+        self.directory = Directory()
+        self.done = DoneIds()
+        self._environ = environ
+        self._clock = clock
+        self._grace = grace
+        self._mailer = mailer
+        self._serve_web = serve_web
+        self._policy = RetryPolicy(settings.retry_schedule)
+        self._actions_topic = settings.topic("actions")
+        self._retry_topic = settings.topic(RETRY_TOPIC)
+        self._done_topic = settings.topic(DONE_TOPIC)
+        self._tracker = CommitTracker()
+        self._slots = asyncio.Semaphore(settings.worker_concurrency)
+        self._running: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._waiting: dict[asyncio.Task[None], TopicPartition] = {}
+        self._stopping = asyncio.Event()
+        self._followers: list[CompactedFollower] = []
+        self._fetch_task: asyncio.Task[None] | None = None
+        self._commit_task: asyncio.Task[None] | None = None
+        self._paused_retries = False
+        self._producer: Any = None
+        self._consumer: Any = None
+        self._context: ActionContext | None = None
+        self._smtp: SmtpPool | None = None
+        self.web = WebServer(self.metrics.registry, self.readiness)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        settings = self.settings
+        await ensure_topics(settings, internal_topics(settings))
+        self._producer = make_producer(settings)
+        await self._producer.start()
+        self._followers = [
+            CompactedFollower(settings, settings.topic("profiles"), self.directory.on_profile),
+            CompactedFollower(settings, settings.topic("providers"), self.directory.on_provider),
+            CompactedFollower(settings, self._done_topic, self.done.on_record),
+        ]
+        for follower in self._followers:
+            await follower.start()
+        allowlist = Allowlist.parse(settings.http_allowlist)
+        if self._mailer is None:
+            self._smtp = SmtpPool(settings.smtp)
+        context = ActionContext(
+            settings=settings,
+            http=make_session(allowlist, connections=max(settings.worker_concurrency, 16)),
+            allowlist=allowlist,
+            mailer=self._mailer or self._smtp,  # type: ignore[arg-type]
+            publish=self._publish,
+            directory=self.directory,
+            clock=self._clock,
+        )
+        if self._environ is not None:
+            context.environ = self._environ
+        self._context = context
+        # wait for the done ids before executing anything, so restarts drop repeats
+        await asyncio.gather(*(f.caught_up.wait() for f in self._followers))
+        self._consumer = make_consumer(
+            settings,
+            group_id=f"{settings.topic_prefix}worker",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=max(settings.worker_concurrency * 2, 100),
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
+        )
+        self._consumer.subscribe(
+            topics=[self._actions_topic, self._retry_topic], listener=_Rebalance(self)
+        )
+        await self._consumer.start()
+        if self._serve_web:
+            await self.web.start(settings.web_host, settings.worker_web_port())
+        self._fetch_task = asyncio.create_task(self._fetch_loop(), name="worker-fetch")
+        self._commit_task = asyncio.create_task(self._commit_loop(), name="worker-commit")
+        log.info(
+            "worker started",
+            extra={"group": f"{settings.topic_prefix}worker", "web_port": self.web.port},
+        )
+
+    def readiness(self) -> dict[str, bool]:
+        assigned = bool(self._consumer is not None and self._consumer.assignment())
+        return {
+            "partitions_assigned": assigned,
+            "profiles_and_providers_caught_up": bool(self._followers)
+            and all(f.caught_up.is_set() for f in self._followers),
+            "not_stopping": not self._stopping.is_set(),
+        }
+
+    async def stop(self) -> None:
+        """Graceful stop: no more fetching, in-flight finishes (grace period), commit."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._grace
+        if self._fetch_task is not None:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._fetch_task, timeout=self._grace)
+        for task in list(self._waiting):
+            task.cancel()
+        pending = [t for t in self._tasks if not t.done()]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=max(deadline - loop.time(), 0.1))
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("grace period over: %d commands handed back", len(late))
+                await asyncio.wait(late, timeout=5)
+        if self._commit_task is not None:
+            self._commit_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._commit_task
+        if self._consumer is not None:
+            await self._commit()
+            await self._consumer.stop()
+        for follower in self._followers:
+            await follower.stop()
+        if self._context is not None:
+            await self._context.http.close()
+        if self._smtp is not None:
+            await self._smtp.close()
+        if self._producer is not None:
+            await self._producer.stop()
+        await self.web.stop()
+        log.info("worker stopped")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Start, run until ``stop`` is set or the fetch loop dies, then stop gracefully."""
+        await self.start()
+        assert self._fetch_task is not None
+        waiter = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({waiter, self._fetch_task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            await self.stop()
+
+    # ------------------------------------------------------------------ fetching
+
+    async def _fetch_loop(self) -> None:
+        consumer = self._consumer
+        while not self._stopping.is_set():
+            self._throttle_retries()
+            try:
+                batches = await consumer.getmany(timeout_ms=200)
+            except KafkaError:
+                log.exception("fetching failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            for tp, records in batches.items():
+                for record in records:
+                    if self._stopping.is_set():
+                        return
+                    partition = self._tracker.start(tp, record.offset)
+                    if tp.topic == self._retry_topic:
+                        self._hold_retry(tp, record, partition)
+                        continue
+                    await self._slots.acquire()
+                    self._spawn(self._handle(record, partition, None))
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _throttle_retries(self) -> None:
+        retry_partitions = [
+            tp for tp in self._consumer.assignment() if tp.topic == self._retry_topic
+        ]
+        if not self._paused_retries and len(self._waiting) >= MAX_WAITING_RETRIES:
+            self._consumer.pause(*retry_partitions)
+            self._paused_retries = True
+        elif self._paused_retries and len(self._waiting) < MAX_WAITING_RETRIES // 2:
+            self._consumer.resume(*retry_partitions)
+            self._paused_retries = False
+
+    def _hold_retry(self, tp: TopicPartition, record: Any, partition: PartitionTracker) -> None:
+        try:
+            envelope = RetryEnvelope.decode(record.value)
+        except (ValueError, orjson.JSONDecodeError) as exc:
+            log.error("bad message on the retry topic at %s@%d: %s", tp, record.offset, exc)
+            partition.finish(record.offset)
+            return
+        task = self._spawn(self._wait_then_handle(record, partition, envelope))
+        self._waiting[task] = tp
+        self.metrics.waiting_retries.set(len(self._waiting))
+
+    async def _wait_then_handle(
+        self, record: Any, partition: PartitionTracker, envelope: RetryEnvelope
+    ) -> None:
+        try:
+            delay = envelope.due - self._clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self._slots.acquire()
+        finally:
+            self._waiting.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            self.metrics.waiting_retries.set(len(self._waiting))
+        await self._handle(record, partition, envelope)
+
+    # ------------------------------------------------------------------ handling
+
+    async def _handle(
+        self, record: Any, partition: PartitionTracker, envelope: RetryEnvelope | None
+    ) -> None:
+        """Carry out one command (holding a slot); finish its offset unless Kafka failed."""
+        self.metrics.in_flight.inc()
+        try:
+            await self._process(record, envelope)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "could not record the outcome of %s@%d; it stays uncommitted",
+                record.topic,
+                record.offset,
+            )
+        else:
+            partition.finish(record.offset)
+        finally:
+            self.metrics.in_flight.dec()
+            self._slots.release()
+
+    async def _process(self, record: Any, envelope: RetryEnvelope | None) -> None:
+        if envelope is None:
+            source = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+            attempts_before = 0
+        else:
+            source = envelope.source
+            attempts_before = envelope.attempts
+        try:
+            command = (
+                parse_command(record.value)
+                if envelope is None
+                else command_from_dict(envelope.command)
+            )
+        except BadCommandError as exc:
+            await self._dead_letter(
+                record.key, "malformed_command", str(exc), source, _payload(record.value), 0, "?"
+            )
+            return
+        kind = command.kind
+        if command.command_id in self.done or command.command_id in self._running:
+            self.metrics.duplicates.labels(kind).inc()
+            log.info("dropped a repeated command", extra={"command_id": command.command_id})
+            return
+        action = ACTIONS.get(kind)
+        if action is None:
+            error = f"unknown action kind {kind!r}"
+            await self._dead_letter(
+                record.key, "unknown_action", error, source, command.raw, 0, kind
+            )
+            return
+        attempt = attempts_before + 1
+        assert self._context is not None
+        self._running.add(command.command_id)
+        started = time.perf_counter()
+        try:
+            await action(command, self._context)
+        except ActionError as exc:
+            await self._failed(record.key, command, exc, attempt, source)
+            return
+        except Exception as exc:  # an unexpected error is retried like a transient one
+            log.exception("action %s raised unexpectedly", kind)
+            wrapped = TransientActionError(f"unexpected {type(exc).__name__} in {kind}")
+            await self._failed(record.key, command, wrapped, attempt, source)
+            return
+        finally:
+            self._running.discard(command.command_id)
+            self.metrics.latency.labels(kind).observe(time.perf_counter() - started)
+        self.metrics.executed.labels(kind).inc()
+        self.done.add(command.command_id)
+        done = {"kind": kind, "at": self._clock(), "attempts": attempt}
+        await self._producer.send_and_wait(
+            self._done_topic, orjson.dumps(done), key=command.command_id.encode()
+        )
+
+    async def _failed(
+        self,
+        key: bytes | None,
+        command: Command,
+        exc: ActionError,
+        attempt: int,
+        source: dict[str, Any],
+    ) -> None:
+        kind = command.kind
+        retriable = exc.retriable
+        self.metrics.failed.labels(kind, str(retriable).lower()).inc()
+        delay = self._policy.delay(attempt, exc.retry_after) if retriable else None
+        extra = {"command_id": command.command_id, "kind": kind, "attempt": attempt}
+        if delay is not None:
+            log.warning("attempt failed, retrying in %.1fs: %s", delay, exc, extra=extra)
+            envelope = RetryEnvelope(command.raw, attempt, self._clock() + delay, source, str(exc))
+            await self._producer.send_and_wait(
+                self._retry_topic, envelope.encode(), key=command.visitor_id.encode()
+            )
+            self.metrics.retried.labels(kind).inc()
+            return
+        reason = "retries_exhausted" if retriable else "action_failed"
+        log.warning("command failed for good (%s): %s", reason, exc, extra=extra)
+        await self._dead_letter(key, reason, str(exc), source, command.raw, attempt, kind)
+
+    async def _dead_letter(
+        self,
+        key: bytes | None,
+        reason: str,
+        error: str,
+        source: dict[str, Any],
+        payload: Any,
+        attempts: int,
+        kind: str,
+    ) -> None:
+        letter = {
+            "reason": reason,
+            "error": error,
+            "source": source,
+            "payload": payload,
+            "attempts": attempts,
+            "service": "worker",
+        }
+        await self._producer.send_and_wait(
+            self.settings.topic("dead-letters"), orjson.dumps(letter), key=key
+        )
+        self.metrics.dead_lettered.labels(kind, reason).inc()
+
+    async def _publish(self, topic: str, key: str, value: dict[str, Any]) -> None:
+        await self._producer.send_and_wait(
+            self.settings.topic(topic), orjson.dumps(value), key=key.encode()
+        )
+
+    # ------------------------------------------------------------------ commits
+
+    async def _commit_loop(self) -> None:
+        while True:
+            await asyncio.sleep(COMMIT_INTERVAL)
+            await self._commit()
+
+    async def _commit(self, only: list[TopicPartition] | None = None) -> None:
+        assigned = set(self._consumer.assignment())
+        offsets = {
+            tp: offset
+            for tp, offset in self._tracker.to_commit().items()
+            if tp in assigned and (only is None or tp in only)
+        }
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            log.warning("offset commit failed (will retry): %s", exc)
+            return
+        self._tracker.mark_committed(offsets)
+
+    async def _on_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._commit(only=revoked)
+        for task, tp in list(self._waiting.items()):
+            if tp in revoked:
+                task.cancel()
+        self._tracker.forget(revoked)
+
+
+def _payload(value: bytes | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value.decode("utf-8", errors="replace")

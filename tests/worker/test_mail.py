@@ -1,0 +1,64 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from footfall.worker.errors import BadCommandError
+from footfall.worker.mail import Mail, address_list, build_message, check_address, message_id
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+def test_message_headers_and_no_bcc_header() -> None:
+    mail = Mail(
+        to=("a@example.com",),
+        cc=("Bee <b@example.com>",),
+        bcc=("hidden@example.com",),
+        reply_to=("r@example.com",),
+        subject="Hello",
+        body="Body text",
+    )
+    msg = build_message(mail, "footfall@example.com", message_id("abc123"), NOW)
+    assert msg["Message-ID"] == "<abc123@footfall>"
+    assert msg["To"] == "a@example.com"
+    assert msg["Cc"] == "Bee <b@example.com>"
+    assert msg["Bcc"] is None
+    assert "hidden@example.com" not in msg.as_string()
+    assert mail.recipients == ["a@example.com", "Bee <b@example.com>", "hidden@example.com"]
+    assert msg["Auto-Submitted"] == "auto-generated"
+
+
+@pytest.mark.parametrize(
+    "subject", ["Hi\r\nBcc: victim@example.com", "Hi\nX-Injected: 1", "Hi\rX: 1"]
+)
+def test_header_injection_in_subject_is_refused(subject: str) -> None:
+    with pytest.raises(BadCommandError):
+        build_message(
+            Mail(to=("a@example.com",), subject=subject, body=""), "f@x.org", "<i@f>", NOW
+        )
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@example.com\r\nBcc: victim@example.com",
+        "a@example.com, b@example.com",
+        "not-an-address",
+        "",
+        "a@b@c",
+    ],
+)
+def test_bad_addresses_are_refused(address: str) -> None:
+    with pytest.raises(BadCommandError):
+        check_address(address, "params.to[0]")
+
+
+def test_address_list_accepts_a_single_string_and_names_the_position() -> None:
+    assert address_list("a@example.com", "params.to") == ("a@example.com",)
+    with pytest.raises(BadCommandError, match=r"params.cc\[1\]"):
+        address_list(["a@example.com", "bad"], "params.cc")
+
+
+def test_message_id_is_derived_and_safe() -> None:
+    assert message_id("c1") == message_id("c1")
+    assert message_id("c1", "sms") == "<c1.sms@footfall>"
+    assert message_id("a b>c<@") == "<a_b_c__@footfall>"
