@@ -22,7 +22,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "footfall.cli.kafka",
     "footfall.cli.traffic",
     "footfall.cli.worker",
-    "footfall.cli.simulate",
 )
 
 
