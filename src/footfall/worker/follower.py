@@ -36,27 +36,29 @@ class CompactedFollower:
         self._consumer: Any = None
 
     async def start(self) -> None:
+        # no group: the consumer is assigned every partition and starts at the beginning
         self._consumer = make_consumer(
-            self._settings, enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
+            self._settings,
+            self.topic,
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
         )
         await self._consumer.start()
-        partitions = await self._wait_for_partitions()
-        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-        self._consumer.assign(tps)
-        await self._consumer.seek_to_beginning(*tps)
+        tps = await self._wait_for_assignment()
         ends: dict[TopicPartition, int] = await self._consumer.end_offsets(tps)
         self._remaining = {tp: end for tp, end in ends.items() if end > 0}
         if not self._remaining:
             self.caught_up.set()
         self._task = asyncio.create_task(self._run(), name=f"follow:{self.topic}")
 
-    async def _wait_for_partitions(self) -> set[int]:
-        for _ in range(100):
-            partitions = self._consumer.partitions_for_topic(self.topic)
-            if partitions:
-                return set(partitions)
-            await self._consumer.topics()  # refreshes the metadata
+    async def _wait_for_assignment(self) -> list[TopicPartition]:
+        for _ in range(300):
+            assigned = list(self._consumer.assignment())
+            if assigned:
+                return assigned
             await asyncio.sleep(0.1)
+        await self._consumer.stop()
         raise RuntimeError(f"topic {self.topic} does not exist (run the topic setup first)")
 
     async def _run(self) -> None:

@@ -125,6 +125,14 @@ class Worker:
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
+        """Connect everything, catch up on the directory and done ids, start consuming."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         await ensure_topics(settings, internal_topics(settings))
         self._producer = make_producer(settings)
