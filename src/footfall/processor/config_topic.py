@@ -1,0 +1,144 @@
+"""Reading a compacted config topic (rules, profiles, providers) whole, then live.
+
+Every processor instance keeps the whole topic in memory, so this is a plain aiokafka
+consumer with no group: it is assigned every partition, seeks to the beginning and
+hands each record to a callback. ``caught_up`` is set once the end offsets seen at
+start have been reached; until then the processor does not consume events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import TopicPartition
+
+from footfall.kafka_clients import make_consumer
+from footfall.settings import Settings
+
+__all__ = ["ConfigRecord", "ConfigTopicReader", "read_topic_to_end", "topic_partitions"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigRecord:
+    """One record of a config topic: its key (text), value (``None`` deletes) and position."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes | None
+
+
+RecordHandler = Callable[[ConfigRecord], None]
+
+
+class ConfigTopicReader:
+    """Follows one topic from its beginning, calling ``handle(record)`` per record."""
+
+    def __init__(
+        self, settings: Settings, topic: str, handle: RecordHandler, *, poll_ms: int = 200
+    ) -> None:
+        self._settings = settings
+        self.topic = topic
+        self._handle = handle
+        self._poll_ms = poll_ms
+        self.caught_up = asyncio.Event()
+        self._remaining: dict[TopicPartition, int] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._consumer: Any = None
+
+    async def start(self) -> None:
+        self._consumer = make_consumer(
+            self._settings,
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self._poll_ms,
+        )
+        await self._consumer.start()
+        try:
+            partitions = await topic_partitions(self._consumer, self.topic)
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            self._consumer.assign(tps)
+            await self._consumer.seek_to_beginning(*tps)
+            ends: dict[TopicPartition, int] = await self._consumer.end_offsets(tps)
+        except BaseException:
+            await self._consumer.stop()
+            raise
+        self._remaining = {tp: end for tp, end in ends.items() if end > 0}
+        if not self._remaining:
+            self.caught_up.set()
+        self._task = asyncio.create_task(self._run(), name=f"follow:{self.topic}")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=self._poll_ms)
+            except Exception:  # the broker may be away for a while; keep following
+                log.exception("reading %s failed; retrying in 1s", self.topic)
+                await asyncio.sleep(1.0)
+                continue
+            for tp, records in batches.items():
+                for raw in records:
+                    self._deliver(tp, raw)
+            if not self.caught_up.is_set():
+                await self._check_positions()
+
+    def _deliver(self, tp: TopicPartition, raw: Any) -> None:
+        key = None if raw.key is None else raw.key.decode("utf-8", "replace")
+        record = ConfigRecord(tp.topic, tp.partition, raw.offset, key, raw.value)
+        try:
+            self._handle(record)
+        except Exception:  # one bad record never stops the reader
+            log.exception("bad record on %s[%d]@%d", tp.topic, tp.partition, raw.offset)
+
+    async def _check_positions(self) -> None:
+        # compaction can leave the last offsets empty: compare positions, not records
+        for tp, end in list(self._remaining.items()):
+            if await self._consumer.position(tp) >= end:
+                del self._remaining[tp]
+        if not self._remaining:
+            self.caught_up.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+
+async def topic_partitions(consumer: Any, topic: str) -> set[int]:
+    """The partition numbers of ``topic`` (waiting up to ~5 s for a topic just created)."""
+    for _ in range(50):
+        cluster = await consumer._client.fetch_all_metadata()
+        partitions = cluster.partitions_for_topic(topic)
+        if partitions:
+            return set(partitions)
+        await asyncio.sleep(0.1)
+    raise LookupError(f"topic {topic} does not exist (create footfall's topics first)")
+
+
+async def read_topic_to_end(settings: Settings, topic: str) -> list[ConfigRecord]:
+    """Every record of ``topic`` up to its end at the time of the call, in offset order.
+
+    Wrap the call in ``asyncio.timeout`` to bound the wait.
+    """
+    records: list[ConfigRecord] = []
+    reader = ConfigTopicReader(settings, topic, records.append)
+    await reader.start()
+    try:
+        await reader.caught_up.wait()
+    finally:
+        await reader.stop()
+    return records

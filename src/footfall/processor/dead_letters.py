@@ -1,0 +1,155 @@
+"""Dead letters: building them for rejected input, and keeping the latest in memory.
+
+A dead letter is ``{"reason", "error", "source": {topic, partition, offset},
+"payload"}`` (SPEC §1). The payload is the message as text when it is UTF-8, else
+base64 with ``"payload_encoding": "base64"`` beside it. Payloads are cut to
+:data:`MAX_PAYLOAD_CHARS` characters in the in-memory ring only (the topic keeps them
+whole, up to the input limit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiokafka import TopicPartition
+
+from footfall.kafka_clients import make_consumer
+from footfall.processor.config_topic import topic_partitions
+from footfall.settings import Settings
+
+__all__ = ["DeadLetter", "DeadLetterRing", "dead_letter"]
+
+log = logging.getLogger(__name__)
+
+MAX_PAYLOAD_CHARS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected message ready to publish: key as received, JSON-encoded value."""
+
+    key: bytes | None
+    value: bytes
+    reason: str
+
+
+def dead_letter(
+    reason: str,
+    error: str,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    payload: bytes | None,
+) -> DeadLetter:
+    """The dead letter for a message rejected at ``topic[partition]@offset``."""
+    record: dict[str, Any] = {
+        "reason": reason,
+        "error": error,
+        "source": {"topic": topic, "partition": partition, "offset": offset},
+    }
+    if payload is None:
+        record["payload"] = None
+    else:
+        try:
+            record["payload"] = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            record["payload"] = base64.b64encode(payload).decode("ascii")
+            record["payload_encoding"] = "base64"
+    return DeadLetter(key=key, value=orjson.dumps(record), reason=reason)
+
+
+class DeadLetterRing:
+    """The most recent dead letters of the ``dead-letters`` topic, for ``/api/dead-letters``.
+
+    Reads every partition (no group) starting ``capacity`` records before the end, so a
+    restarted processor still shows recent ones; entries carry ``received_at`` (the
+    record's Kafka timestamp, milliseconds) and are served newest first.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        capacity: int = 1000,
+        on_letter: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._items: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self._capacity = capacity
+        self._on_letter = on_letter
+        self._consumer: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    def latest(self, limit: int) -> list[dict[str, Any]]:
+        items = sorted(self._items, key=lambda item: item.get("received_at", 0), reverse=True)
+        return items[: max(0, limit)]
+
+    def add(self, letter: dict[str, Any]) -> None:
+        self._items.append(letter)
+
+    async def start(self) -> None:
+        topic = self._settings.topic("dead-letters")
+        self._consumer = make_consumer(self._settings, group_id=None, enable_auto_commit=False)
+        await self._consumer.start()
+        try:
+            partitions = await topic_partitions(self._consumer, topic)
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            self._consumer.assign(tps)
+            if tps:
+                starts = await self._consumer.beginning_offsets(tps)
+                ends = await self._consumer.end_offsets(tps)
+                for tp in tps:
+                    self._consumer.seek(tp, max(starts[tp], ends[tp] - self._capacity))
+        except BaseException:
+            await self._consumer.stop()
+            raise
+        self._task = asyncio.create_task(self._run(), name="dead-letter-ring")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=500)
+            except Exception:
+                log.exception("reading dead letters failed; retrying in 1s")
+                await asyncio.sleep(1.0)
+                continue
+            for records in batches.values():
+                for record in records:
+                    self._take(record)
+
+    def _take(self, record: Any) -> None:
+        try:
+            letter = orjson.loads(record.value)
+        except (orjson.JSONDecodeError, TypeError):
+            letter = {"reason": "unreadable", "error": "dead letter is not JSON"}
+        if not isinstance(letter, dict):
+            letter = {"reason": "unreadable", "error": "dead letter is not a JSON object"}
+        payload = letter.get("payload")
+        if isinstance(payload, str) and len(payload) > MAX_PAYLOAD_CHARS:
+            letter["payload"] = payload[:MAX_PAYLOAD_CHARS]
+            letter["payload_truncated"] = True
+        letter["received_at"] = record.timestamp
+        letter["key"] = None if record.key is None else record.key.decode("utf-8", "replace")
+        self.add(letter)
+        if self._on_letter is not None:
+            self._on_letter(letter)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
