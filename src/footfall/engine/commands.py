@@ -1,0 +1,187 @@
+"""Action commands (SPEC §7), the candidates the engine emits, and command ids.
+
+The engine emits a :class:`Candidate` for every action of every rule that fires and
+passes the per-visitor throttle. A candidate whose action is throttled per rule must
+pass a :class:`footfall.engine.throttle.RuleThrottle` before it becomes a command;
+every other candidate already is one (``candidate.command``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+
+from footfall.events import CausedBy
+
+__all__ = ["Candidate", "Command", "RuleRef", "Trigger", "command_id"]
+
+
+def command_id(
+    rule_id: str, version: str, action_index: int, visitor_id: str, trigger_identity: str
+) -> str:
+    """The deterministic id of a command: 32 hex digits of a BLAKE2b digest.
+
+    ``trigger_identity`` is the event's ``event_id``, else the digest of its canonical
+    JSON; for events an action fed back or the engine synthesised, the id derived from
+    the command or invitation behind them; for ticks ``tick:<RFC 3339 time>``.
+    """
+    text = "\x1f".join((rule_id, version, str(action_index), visitor_id, trigger_identity))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """The rule a command comes from, as the command carries it."""
+
+    id: str
+    name: str
+    version: str
+    owner_role: str
+    owner_id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "owner": {"role": self.owner_role, "id": self.owner_id},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """What fired a rule: the rule event, ``event`` or ``tick``, the event id and time."""
+
+    event: str
+    source: str
+    event_id: str | None
+    time: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "source": self.source,
+            "event_id": self.event_id,
+            "time": self.time,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One action command as published on ``actions``."""
+
+    command_id: str
+    rule: RuleRef
+    action_index: int
+    action_kind: str
+    params: Mapping[str, Any]
+    visitor_id: str
+    trigger: Trigger
+    facts: Mapping[str, Any]
+    fired_at: str
+    suppressed_since_last: int
+    caused_by: CausedBy | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The SPEC §7 JSON object, fields in the SPEC's order."""
+        return {
+            "command_id": self.command_id,
+            "rule": self.rule.to_dict(),
+            "action": {
+                "index": self.action_index,
+                "kind": self.action_kind,
+                "params": self.params,
+            },
+            "visitor_id": self.visitor_id,
+            "trigger": self.trigger.to_dict(),
+            "facts": self.facts,
+            "fired_at": self.fired_at,
+            "suppressed_since_last": self.suppressed_since_last,
+            "caused_by": None if self.caused_by is None else self.caused_by.to_dict(),
+        }
+
+    def to_json(self) -> bytes:
+        """Deterministic orjson bytes (same command, same bytes)."""
+        return orjson.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Command:
+        rule = data["rule"]
+        owner = rule.get("owner") or {}
+        action = data["action"]
+        trigger = data["trigger"]
+        caused_by = data.get("caused_by")
+        return cls(
+            command_id=data["command_id"],
+            rule=RuleRef(
+                rule["id"], rule["name"], rule["version"], owner.get("role", ""), owner.get("id")
+            ),
+            action_index=int(action["index"]),
+            action_kind=action["kind"],
+            params=action.get("params") or {},
+            visitor_id=data["visitor_id"],
+            trigger=Trigger(
+                trigger["event"], trigger["source"], trigger.get("event_id"), trigger["time"]
+            ),
+            facts=data.get("facts") or {},
+            fired_at=data["fired_at"],
+            suppressed_since_last=int(data.get("suppressed_since_last", 0)),
+            caused_by=None
+            if caused_by is None
+            else CausedBy(caused_by["rule_id"], int(caused_by["depth"])),
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Command:
+        return cls.from_dict(orjson.loads(data))
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A command before the per-rule throttle.
+
+    ``now`` is the evaluation time (epoch seconds). ``needs_rule_throttle`` is True when
+    the action sets ``max_frequency`` with ``per: rule``; such candidates must go
+    through a :class:`RuleThrottle` (keyed by ``throttle_key``) shared by all visitors.
+    """
+
+    command: Command
+    max_frequency: float
+    per: str
+    now: float
+
+    @property
+    def needs_rule_throttle(self) -> bool:
+        return self.max_frequency > 0 and self.per == "rule"
+
+    @property
+    def throttle_key(self) -> str:
+        """``<rule id>#<action index>``: the key of the per-rule throttle mark."""
+        return f"{self.command.rule.id}#{self.command.action_index}"
+
+    def admitted(self, suppressed_since_last: int) -> Command:
+        """The command this candidate becomes, carrying the suppressed count."""
+        if suppressed_since_last == self.command.suppressed_since_last:
+            return self.command
+        return replace(self.command, suppressed_since_last=suppressed_since_last)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command.to_dict(),
+            "max_frequency": self.max_frequency,
+            "per": self.per,
+            "now": self.now,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Candidate:
+        return cls(
+            Command.from_dict(data["command"]),
+            float(data["max_frequency"]),
+            str(data["per"]),
+            float(data["now"]),
+        )

@@ -1,0 +1,321 @@
+"""The engine: one visitor's state and one input in, the new state and commands out.
+
+:class:`Engine` holds the compiled rules and the timeouts and has three entry points,
+one per input the processor reads: :meth:`Engine.handle_event`,
+:meth:`Engine.handle_tick` and :meth:`Engine.handle_control`. Each takes the visitor's
+state (``None`` for a visitor never seen) and returns an :class:`Outcome`. Nothing here
+reads a clock or does I/O: the time is the event's, the tick's or the control
+message's. The state given is updated in place and returned; ``Outcome.state`` is
+``None`` when the visitor's state must be deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from footfall.engine.commands import Candidate, Command, RuleRef, Trigger, command_id
+from footfall.engine.facts import EngineContext, facts_at, json_facts
+from footfall.engine.state import VisitorState
+from footfall.engine.throttle import pass_mark
+from footfall.engine.transitions import apply_event, end_session, take_answer
+from footfall.events import INVITATION_ANSWERS, CausedBy, Control, Event, format_time
+
+if TYPE_CHECKING:
+    from footfall.rules import CompiledRule, RuleSet
+    from footfall.settings import Settings
+
+__all__ = ["MAX_DEPTH", "RULE_EVENT_OF", "Engine", "EngineConfig", "Outcome"]
+
+#: Events deeper than this in a cascade fire no rule (SPEC §5).
+MAX_DEPTH = 3
+
+#: Input event type -> the rule event it fires.
+RULE_EVENT_OF: Mapping[str, str] = {
+    "page_view": "online_activity",
+    "chat_invited": "live_chat_invited",
+    "chat_invitation_accepted": "live_chat_accepted",
+    "chat_invitation_rejected": "live_chat_rejected",
+    "chat_invitation_ignored": "live_chat_invitation_ignored",
+    "chat_started": "live_chat_started",
+    "chat_message": "live_chat_message",
+    "chat_ended": "live_chat_ended",
+    "remove": "online_visitor_removed",
+    "purge": "online_visitor_purged",
+}
+_ONLINE = "online_activity"
+_MAX_DERIVED_KEY = 100
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Timeouts the engine applies (seconds; ``invitation_timeout`` 0 turns it off)."""
+
+    idle_timeout: float = 900.0
+    invitation_timeout: float = 120.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineConfig:
+        return cls(settings.idle_timeout, settings.invitation_timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one input did.
+
+    ``state``: the visitor's new state (``None``: delete it). ``candidates``: commands
+    before the per-rule throttle, in firing order. ``synthesised``: events the engine
+    made up and already applied (invitation timeouts), for publishing or display.
+    ``duplicate``: the input's id was seen before and it was ignored. ``evaluations``:
+    how many rules were evaluated.
+    """
+
+    state: VisitorState | None
+    candidates: tuple[Candidate, ...] = ()
+    synthesised: tuple[Event, ...] = ()
+    duplicate: bool = False
+    evaluations: int = 0
+
+
+class Engine:
+    """Evaluates a :class:`RuleSet` against visitor state. Replace ``rules`` at will."""
+
+    __slots__ = ("config", "rules")
+
+    def __init__(self, rules: RuleSet, config: EngineConfig | None = None) -> None:
+        self.rules = rules
+        self.config = config or EngineConfig()
+
+    # -- entry points ---------------------------------------------------------------------
+
+    def handle_event(self, state: VisitorState | None, event: Event) -> Outcome:
+        """Apply a visitor or chat event and fire the rules of its rule event."""
+        if state is None:
+            if event.type == "session_end":
+                return Outcome(None)
+            state = VisitorState(event.visitor_id)
+        if state.seen(event.identity):
+            return Outcome(state, duplicate=True)
+        out: list[Candidate] = []
+        synthesised: list[Event] = []
+        evaluations = 0
+        if event.time >= state.latest:
+            evaluations += self._expire_invitations(state, event.time, out, synthesised)
+        if event.type in INVITATION_ANSWERS and not take_answer(state, event):
+            return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
+        windows = self.rules.max_windows
+        apply_event(state, event, self.config.idle_timeout, windows)
+        rule_event = RULE_EVENT_OF.get(event.type)
+        if rule_event is not None:
+            evaluations += self._evaluate_event(state, event, rule_event, out)
+        return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
+
+    def handle_tick(self, state: VisitorState | None, tick_time: float) -> Outcome:
+        """Idle removal, then invitation timeouts, then ``online_activity`` on a rising edge."""
+        if state is None:
+            return Outcome(None)
+        out: list[Candidate] = []
+        synthesised: list[Event] = []
+        if state.online and tick_time - state.last_activity >= self.config.idle_timeout:
+            end_session(state)
+        evaluations = self._expire_invitations(state, tick_time, out, synthesised)
+        if state.windows:
+            state.trim_windows(self.rules.max_windows)
+        if state.online:
+            rules = self.rules.rules_for(_ONLINE)
+            if rules:
+                evaluations += len(rules)
+                ctx = EngineContext(state, tick_time, facts_at(state, tick_time))
+                held = self.rules.matching(_ONLINE, ctx)
+                before = state.held
+                state.held = frozenset(r.id for r in held) if held else frozenset()
+                rising = [r for r in held if r.id not in before]
+                if rising:
+                    when = format_time(tick_time)
+                    self._fire(
+                        state, rising, ctx, _ONLINE, "tick", None, f"tick:{when}", when, None, out
+                    )
+        return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
+
+    def handle_control(self, state: VisitorState | None, control: Control) -> Outcome:
+        """``remove``: fire ``online_visitor_removed``, end the session, keep lifetime data.
+
+        ``purge``: fire ``online_visitor_purged`` and erase everything (state ``None``).
+        Both rule events see the state from before the change. Removing a visitor who
+        is not online, or purging one never seen, does nothing.
+        """
+        if state is None:
+            return Outcome(None)
+        if control.type == "remove":
+            if state.seen(control.identity):
+                return Outcome(state, duplicate=True)
+            if not state.online:
+                return Outcome(state)
+        out: list[Candidate] = []
+        rule_event = RULE_EVENT_OF[control.type]
+        rules = self.rules.rules_for(rule_event)
+        evaluations = 0
+        if rules and control.depth <= MAX_DEPTH:
+            evaluations = len(rules)
+            ctx = EngineContext(state, control.time, facts_at(state, control.time))
+            fired = self._permitted(self.rules.matching(rule_event, ctx), control.caused_by)
+            if fired:
+                self._fire_for(state, fired, ctx, rule_event, control, out)
+        if control.type == "purge":
+            return Outcome(None, tuple(out), (), False, evaluations)
+        end_session(state)
+        return Outcome(state, tuple(out), (), False, evaluations)
+
+    def handle(self, state: VisitorState | None, message: Event | Control) -> Outcome:
+        """Dispatch an event or control message."""
+        if isinstance(message, Control):
+            return self.handle_control(state, message)
+        return self.handle_event(state, message)
+
+    # -- evaluation -----------------------------------------------------------------------
+
+    def _evaluate_event(
+        self, state: VisitorState, event: Event, rule_event: str, out: list[Candidate]
+    ) -> int:
+        candidates = self.rules.rules_for(rule_event)
+        if not candidates:
+            return 0
+        if event.depth > MAX_DEPTH:
+            return 0
+        online = rule_event == _ONLINE
+        sent = event.text if event.type == "chat_message" else None
+        ctx = EngineContext(state, event.time, facts_at(state, event.time, sent))
+        held = self.rules.matching(rule_event, ctx)
+        if online:
+            state.held = frozenset(r.id for r in held) if held else frozenset()
+        fired = self._permitted(held, event.caused_by)
+        if fired:
+            self._fire_for(state, fired, ctx, rule_event, event, out)
+        return len(candidates)
+
+    def _expire_invitations(
+        self, state: VisitorState, now: float, out: list[Candidate], synthesised: list[Event]
+    ) -> int:
+        timeout = self.config.invitation_timeout
+        if timeout <= 0 or not state.pending:
+            return 0
+        due = [(k, v) for k, v in state.pending.items() if v[0] + timeout <= now]
+        evaluations = 0
+        for key, (sent_at, caused) in due:
+            del state.pending[key]
+            state.mark_resolved(key)
+            event_id = f"timeout:{key if len(key) <= _MAX_DERIVED_KEY else _short(key)}"
+            event = Event(
+                type="chat_invitation_ignored",
+                visitor_id=state.visitor_id,
+                time=sent_at + timeout,
+                identity=event_id,
+                event_id=event_id,
+                invitation_id=key,
+                source="timeout",
+                caused_by=None if caused is None else CausedBy(caused["rule_id"], caused["depth"]),
+            )
+            state.seen(event_id)
+            apply_event(
+                state, event, self.config.idle_timeout, self.rules.max_windows, may_start=False
+            )
+            synthesised.append(event)
+            evaluations += self._evaluate_event(state, event, "live_chat_invitation_ignored", out)
+        return evaluations
+
+    def _permitted(
+        self, rules: Sequence[CompiledRule], caused_by: CausedBy | None
+    ) -> Sequence[CompiledRule]:
+        """Drop rules that may not fire on an input caused by ``caused_by``."""
+        if caused_by is None or not rules:
+            return rules
+        if caused_by.depth > MAX_DEPTH:
+            return ()
+        return [r for r in rules if r.id != caused_by.rule_id]
+
+    def _fire_for(
+        self,
+        state: VisitorState,
+        rules: Sequence[CompiledRule],
+        ctx: EngineContext,
+        rule_event: str,
+        message: Event | Control,
+        out: list[Candidate],
+    ) -> None:
+        self._fire(
+            state,
+            rules,
+            ctx,
+            rule_event,
+            "event",
+            message.event_id,
+            message.identity,
+            format_time(message.time),
+            message.caused_by,
+            out,
+        )
+
+    def _fire(
+        self,
+        state: VisitorState,
+        rules: Sequence[CompiledRule],
+        ctx: EngineContext,
+        rule_event: str,
+        source: str,
+        event_id: str | None,
+        identity: str,
+        when: str,
+        caused_by: CausedBy | None,
+        out: list[Candidate],
+    ) -> None:
+        """Turn fired rules into candidates (per-visitor throttle applied here)."""
+        now = ctx.now
+        trigger = Trigger(rule_event, source, event_id, when)
+        by_zone: dict[str, dict[str, object]] = {}
+        visitor_id = state.visitor_id
+        for rule in rules:
+            facts = by_zone.get(rule.timezone)
+            if facts is None:
+                facts = by_zone[rule.timezone] = json_facts(ctx.facts, rule.timezone, now)
+            ref: RuleRef | None = None
+            values: dict[str, object] | None = None
+            for action in rule.actions:
+                suppressed = 0
+                if action.max_frequency > 0 and action.per == "visitor":
+                    passed = pass_mark(
+                        state.throttle, f"{rule.id}#{action.index}", now, action.max_frequency
+                    )
+                    if passed is None:
+                        continue
+                    suppressed = passed
+                if ref is None:
+                    ref = RuleRef(rule.id, rule.name, rule.version, rule.owner.role, rule.owner.id)
+                    values = dict(facts)
+                    values["visitor_id"] = visitor_id
+                    values["rule.id"] = rule.id
+                    values["rule.name"] = rule.name
+                    values["event.type"] = rule_event
+                    values["event.time"] = when
+                assert values is not None
+                command = Command(
+                    command_id=command_id(
+                        rule.id, rule.version, action.index, visitor_id, identity
+                    ),
+                    rule=ref,
+                    action_index=action.index,
+                    action_kind=action.kind,
+                    params=action.render(values),
+                    visitor_id=visitor_id,
+                    trigger=trigger,
+                    facts=facts,
+                    fired_at=when,
+                    suppressed_since_last=suppressed,
+                    caused_by=caused_by,
+                )
+                out.append(Candidate(command, action.max_frequency, action.per, now))
+
+
+def _short(key: str) -> str:
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()

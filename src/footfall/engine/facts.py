@@ -1,0 +1,131 @@
+"""The facts of an evaluation: what rules test and what commands carry (SPEC §4.2, §7).
+
+:func:`facts_at` gives the values rules see (``footfall.rules.fields`` representation:
+strings, ``int`` counts, ``float`` minutes, ``float`` epoch datetimes); it reuses the
+part that does not depend on the evaluation time until the state changes, so ticks
+only add the two clocks. :func:`json_facts` turns them into the JSON form commands carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from footfall.engine.state import PAGE_FIELDS, VisitorState
+from footfall.events import format_time
+from footfall.rules.clock import clock_for
+from footfall.rules.fields import FACT_FIELDS
+from footfall.rules.values import DAYS
+
+__all__ = ["DATETIME_FACTS", "EngineContext", "facts_at", "json_facts", "local_time_facts"]
+
+DATETIME_FACTS = frozenset(
+    {"session_start", "invitation_last_sent", "last_chat_at", "first_chat_at"}
+)
+_MINUTE_FACTS = frozenset({"duration_minutes", "idle_minutes"})
+_STRINGS = (
+    "agent",
+    "department",
+    "group",
+    "customer_name",
+    "customer_email",
+    "ip",
+    "host_name",
+    "host_domain",
+)
+_ENVIRONMENT = ("country", "region", "language", "browser", "os")
+_LIFETIME_COUNTS = ("invites_sent", "invites_rejected", "invites_accepted", "invites_ignored")
+_LIFETIME_TIMES = ("invitation_last_sent", "last_chat_at", "first_chat_at")
+
+
+def _base_facts(state: VisitorState) -> dict[str, object]:
+    """Every fact that does not depend on ``now``, in catalogue order."""
+    facts: dict[str, object] = {}
+    for name in _STRINGS:
+        value = getattr(state, name)
+        if value is not None:
+            facts[name] = value
+    if state.transcript is not None:
+        facts["sent_message"] = state.transcript
+    if state.started_at is not None:
+        facts["session_start"] = state.started_at
+    facts["hits"] = state.hits
+    for name in _ENVIRONMENT:
+        value = getattr(state, name)
+        if value is not None:
+            facts[name] = value
+    facts["chat_status"] = state.chat_status
+    for name in PAGE_FIELDS:
+        value = getattr(state, name)
+        if value is not None:
+            facts[name] = value
+    for name in _LIFETIME_COUNTS:
+        facts[name] = getattr(state, name)
+    for name in _LIFETIME_TIMES:
+        value = getattr(state, name)
+        if value is not None:
+            facts[name] = value
+    facts["visitor_id"] = state.visitor_id
+    if state.site is not None:
+        facts["site"] = state.site
+    facts["visits"] = state.visits
+    if state.user_agent is not None:
+        facts["user_agent"] = state.user_agent
+    return facts
+
+
+def facts_at(state: VisitorState, now: float, sent_message: str | None = None) -> dict[str, object]:
+    """The facts of ``state`` evaluated at ``now`` (a fresh dict the caller may keep).
+
+    ``sent_message`` replaces the chat transcript (a ``live_chat_message`` evaluation
+    sees the message's own text).
+    """
+    base = state._facts
+    if base is None:
+        base = state._facts = _base_facts(state)
+    facts = dict(base)
+    if state.started_at is not None:
+        facts["duration_minutes"] = max(0.0, now - state.started_at) / 60.0
+        facts["idle_minutes"] = max(0.0, now - state.last_activity) / 60.0
+    if sent_message is not None:
+        facts["sent_message"] = sent_message
+    return facts
+
+
+class EngineContext:
+    """The :class:`footfall.rules.context.EvalContext` of one evaluation."""
+
+    __slots__ = ("facts", "now", "state")
+
+    def __init__(self, state: VisitorState, now: float, facts: Mapping[str, object]) -> None:
+        self.state = state
+        self.now = now
+        self.facts = facts
+
+    def window_count(self, field: str, seconds: float) -> int:
+        return self.state.window_count(field, self.now, seconds)
+
+
+def local_time_facts(timezone: str, now: float) -> tuple[str, str]:
+    """``time_of_day`` (``HH:MM``) and ``day_of_week`` (``mon``..``sun``) in a zone."""
+    minute, day = clock_for(timezone).minute_and_day(now)
+    return f"{minute // 60:02d}:{minute % 60:02d}", DAYS[day]
+
+
+def json_facts(facts: Mapping[str, object], timezone: str, now: float) -> dict[str, object]:
+    """Facts in JSON form and catalogue order, with the rule's local time and day.
+
+    Datetimes become RFC 3339 strings; minutes are rounded to 2 decimals.
+    """
+    time_of_day, day_of_week = local_time_facts(timezone, now)
+    out: dict[str, object] = {"time_of_day": time_of_day, "day_of_week": day_of_week}
+    for name in FACT_FIELDS:
+        value = facts.get(name)
+        if value is None:
+            continue
+        if name in DATETIME_FACTS:
+            out[name] = format_time(value)  # type: ignore[arg-type]
+        elif name in _MINUTE_FACTS:
+            out[name] = round(value, 2)  # type: ignore[call-overload]
+        else:
+            out[name] = value
+    return out

@@ -1,0 +1,65 @@
+"""The events an executed command feeds back into the system (SPEC §5).
+
+In the live system the workers publish them; ``footfall simulate`` feeds them straight
+back. Both build them here so that their ids, and hence the ids of the commands they
+trigger in turn, are the same in both.
+
+* ``send_live_chat_invitation`` -> a ``chat_invited`` event with ``invitation_id`` =
+  the command id, ``source: "rule:<id>"``, ``event_id`` ``<command id>:invited``;
+* ``remove_from_list`` / ``purge_from_list`` -> a ``remove`` / ``purge`` control message
+  with ``event_id`` ``<command id>:remove`` / ``<command id>:purge``.
+
+All carry ``caused_by: {rule_id: <the command's rule>, depth: <command depth> + 1}`` and
+the command's firing time.
+"""
+
+from __future__ import annotations
+
+from footfall.engine.commands import Command
+from footfall.events import CausedBy, Control, Event, parse_time
+
+__all__ = ["feedback_for", "produces_feedback"]
+
+_CONTROL_OF = {"remove_from_list": "remove", "purge_from_list": "purge"}
+
+
+def produces_feedback(kind: str) -> bool:
+    """Whether commands of this action kind feed an event back."""
+    return kind == "send_live_chat_invitation" or kind in _CONTROL_OF
+
+
+def feedback_for(command: Command) -> Event | Control | None:
+    """The event or control message ``command`` produces once executed, if any."""
+    kind = command.action_kind
+    if not produces_feedback(kind):
+        return None
+    depth = (0 if command.caused_by is None else command.caused_by.depth) + 1
+    caused_by = CausedBy(command.rule.id, depth)
+    time = parse_time(command.fired_at, "fired_at")
+    if kind == "send_live_chat_invitation":
+        event_id = f"{command.command_id}:invited"
+        params = command.params
+        agent = params.get("agent")
+        department = params.get("department")
+        return Event(
+            type="chat_invited",
+            visitor_id=command.visitor_id,
+            time=time,
+            identity=event_id,
+            event_id=event_id,
+            invitation_id=command.command_id,
+            agent=agent if isinstance(agent, str) and agent else None,
+            department=department if isinstance(department, str) and department else None,
+            source=f"rule:{command.rule.id}",
+            caused_by=caused_by,
+        )
+    control = _CONTROL_OF[kind]
+    event_id = f"{command.command_id}:{control}"
+    return Control(
+        type=control,
+        visitor_id=command.visitor_id,
+        time=time,
+        identity=event_id,
+        event_id=event_id,
+        caused_by=caused_by,
+    )

@@ -1,0 +1,320 @@
+"""What the engine keeps per visitor (SPEC §3), and its compact JSON-compatible form.
+
+A :class:`VisitorState` is a mutable record with slots: the engine takes the state it
+is given, updates it in place and returns it (or ``None`` when it is erased). Callers
+that need the old value keep ``state.to_dict()`` or ``state.copy()``.
+
+Everything kept is bounded per visitor whatever the traffic:
+
+* ``recent_ids``: the last :data:`RECENT_IDS` event identities (de-duplication);
+* ``resolved``: the last :data:`RESOLVED_INVITATIONS` answered or timed-out invitations;
+* ``pending``: at most :data:`PENDING_INVITATIONS` unanswered invitations (oldest dropped);
+* ``windows``: per windowable count field, the event times inside the largest window any
+  rule uses, at most :data:`WINDOW_EVENTS` of them;
+* ``transcript``: the last :data:`TRANSCRIPT_CHARS` characters of the current chat;
+* ``throttle``: one mark per (rule, action) with ``per: visitor`` throttling.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right, insort
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "PENDING_INVITATIONS",
+    "RECENT_IDS",
+    "RESOLVED_INVITATIONS",
+    "TRANSCRIPT_CHARS",
+    "WINDOW_EVENTS",
+    "VisitorState",
+]
+
+RECENT_IDS = 64
+RESOLVED_INVITATIONS = 32
+PENDING_INVITATIONS = 16
+WINDOW_EVENTS = 1000
+TRANSCRIPT_CHARS = 4000
+
+#: Per-session page fields, in facts order.
+PAGE_FIELDS = (
+    "initial_page",
+    "initial_virtual_page",
+    "initial_page_title",
+    "initial_referrer",
+    "current_page",
+    "current_virtual_page",
+    "current_page_title",
+    "current_referrer",
+)
+#: Last-known visitor fields, kept across sessions.
+PROFILE_FIELDS = (
+    "site",
+    "customer_name",
+    "customer_email",
+    "ip",
+    "host_name",
+    "host_domain",
+    "user_agent",
+    "browser",
+    "os",
+    "language",
+    "country",
+    "region",
+)
+#: Chat context of the current (or last) chat.
+CHAT_FIELDS = ("chat_id", "agent", "department", "group", "transcript")
+_COUNTERS = (
+    "visits",
+    "invites_sent",
+    "invites_accepted",
+    "invites_rejected",
+    "invites_ignored",
+)
+_TIMES = ("invitation_last_sent", "first_chat_at", "last_chat_at")
+_OPTIONAL = ("session_id", "started_at", *PAGE_FIELDS, *PROFILE_FIELDS, *CHAT_FIELDS, *_TIMES)
+
+
+class VisitorState:
+    """The state of one visitor. See the module docstring for the bounds."""
+
+    __slots__ = (
+        "_facts",
+        "agent",
+        "browser",
+        "chat_id",
+        "chat_status",
+        "country",
+        "current_page",
+        "current_page_title",
+        "current_referrer",
+        "current_virtual_page",
+        "customer_email",
+        "customer_name",
+        "department",
+        "first_chat_at",
+        "group",
+        "held",
+        "hits",
+        "host_domain",
+        "host_name",
+        "initial_page",
+        "initial_page_title",
+        "initial_referrer",
+        "initial_virtual_page",
+        "invitation_last_sent",
+        "invites_accepted",
+        "invites_ignored",
+        "invites_rejected",
+        "invites_sent",
+        "ip",
+        "language",
+        "last_activity",
+        "last_chat_at",
+        "latest",
+        "online",
+        "os",
+        "page_time",
+        "pending",
+        "recent_ids",
+        "region",
+        "resolved",
+        "session_id",
+        "site",
+        "started_at",
+        "throttle",
+        "transcript",
+        "user_agent",
+        "visitor_id",
+        "visits",
+        "windows",
+    )
+
+    def __init__(self, visitor_id: str) -> None:
+        self.visitor_id = visitor_id
+        # session
+        self.online = False
+        self.session_id: str | None = None
+        self.started_at: float | None = None
+        self.hits = 0
+        self.last_activity = 0.0
+        self.page_time = 0.0
+        self.latest = 0.0
+        self.chat_status = "none"
+        self.initial_page: str | None = None
+        self.initial_virtual_page: str | None = None
+        self.initial_page_title: str | None = None
+        self.initial_referrer: str | None = None
+        self.current_page: str | None = None
+        self.current_virtual_page: str | None = None
+        self.current_page_title: str | None = None
+        self.current_referrer: str | None = None
+        # identity and environment (last known)
+        self.site: str | None = None
+        self.customer_name: str | None = None
+        self.customer_email: str | None = None
+        self.ip: str | None = None
+        self.host_name: str | None = None
+        self.host_domain: str | None = None
+        self.user_agent: str | None = None
+        self.browser: str | None = None
+        self.os: str | None = None
+        self.language: str | None = None
+        self.country: str | None = None
+        self.region: str | None = None
+        # chat context
+        self.chat_id: str | None = None
+        self.agent: str | None = None
+        self.department: str | None = None
+        self.group: str | None = None
+        self.transcript: str | None = None
+        # lifetime
+        self.visits = 0
+        self.invites_sent = 0
+        self.invites_accepted = 0
+        self.invites_rejected = 0
+        self.invites_ignored = 0
+        self.invitation_last_sent: float | None = None
+        self.first_chat_at: float | None = None
+        self.last_chat_at: float | None = None
+        # bookkeeping
+        self.pending: dict[str, list[Any]] = {}  # invitation id -> [sent at, caused_by dict]
+        self.resolved: dict[str, None] = {}
+        self.recent_ids: dict[str, None] = {}
+        self.windows: dict[str, list[float]] = {}
+        self.held: frozenset[str] = frozenset()
+        self.throttle: dict[str, list[float]] = {}  # "rule\x1findex" -> [until, suppressed]
+        self._facts: dict[str, object] | None = None
+
+    # -- small helpers used by the transitions -------------------------------------------
+
+    def seen(self, identity: str) -> bool:
+        """Record an event identity; True when it was already among the recent ones."""
+        recent = self.recent_ids
+        if identity in recent:
+            return True
+        recent[identity] = None
+        if len(recent) > RECENT_IDS:
+            del recent[next(iter(recent))]
+        return False
+
+    def mark_resolved(self, invitation_id: str) -> None:
+        resolved = self.resolved
+        resolved[invitation_id] = None
+        if len(resolved) > RESOLVED_INVITATIONS:
+            del resolved[next(iter(resolved))]
+
+    def record(self, field: str, time: float, keep: float | None) -> None:
+        """Remember an event time of a count field when some rule windows it (``keep`` s)."""
+        if keep is None:
+            return
+        times = self.windows.get(field)
+        if times is None:
+            self.windows[field] = [time]
+            return
+        if not times or time >= times[-1]:
+            times.append(time)
+        else:
+            insort(times, time)
+        horizon = max(self.latest, time) - keep
+        if times[0] <= horizon:
+            del times[: bisect_right(times, horizon)]
+        if len(times) > WINDOW_EVENTS:
+            del times[: len(times) - WINDOW_EVENTS]
+
+    def window_count(self, field: str, now: float, seconds: float) -> int:
+        """How many events of ``field`` happened in ``(now - seconds, now]``."""
+        times = self.windows.get(field)
+        if not times:
+            return 0
+        return bisect_right(times, now) - bisect_right(times, now - seconds)
+
+    def trim_windows(self, max_windows: Mapping[str, float]) -> None:
+        """Drop window times no rule can see any more (and fields no rule windows)."""
+        for field in list(self.windows):
+            keep = max_windows.get(field)
+            times = self.windows[field]
+            if keep is None:
+                del self.windows[field]
+                continue
+            horizon = self.latest - keep
+            if times and times[0] <= horizon:
+                del times[: bisect_right(times, horizon)]
+            if not times:
+                del self.windows[field]
+
+    def changed(self) -> None:
+        """Forget the cached facts after a change."""
+        self._facts = None
+
+    # -- serialisation -------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A compact JSON-compatible dict (absent and empty values left out)."""
+        out: dict[str, Any] = {"visitor_id": self.visitor_id}
+        if self.online:
+            out["online"] = True
+        for name in ("hits", "last_activity", "page_time", "latest", *_COUNTERS):
+            value = getattr(self, name)
+            if value:
+                out[name] = value
+        if self.chat_status != "none":
+            out["chat_status"] = self.chat_status
+        for name in _OPTIONAL:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.pending:
+            out["pending"] = self.pending
+        if self.resolved:
+            out["resolved"] = list(self.resolved)
+        if self.recent_ids:
+            out["recent_ids"] = list(self.recent_ids)
+        if self.windows:
+            out["windows"] = self.windows
+        if self.held:
+            out["held"] = sorted(self.held)
+        if self.throttle:
+            out["throttle"] = self.throttle
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VisitorState:
+        state = cls(str(data["visitor_id"]))
+        state.online = bool(data.get("online", False))
+        for name in ("hits", *_COUNTERS):
+            setattr(state, name, int(data.get(name, 0)))
+        for name in ("last_activity", "page_time", "latest"):
+            setattr(state, name, float(data.get(name, 0.0)))
+        state.chat_status = str(data.get("chat_status", "none"))
+        for name in _OPTIONAL:
+            setattr(state, name, data.get(name))
+        state.pending = {k: list(v) for k, v in data.get("pending", {}).items()}
+        state.resolved = dict.fromkeys(data.get("resolved", ()))
+        state.recent_ids = dict.fromkeys(data.get("recent_ids", ()))
+        state.windows = {k: [float(t) for t in v] for k, v in data.get("windows", {}).items()}
+        state.held = frozenset(data.get("held", ()))
+        state.throttle = {k: list(v) for k, v in data.get("throttle", {}).items()}
+        return state
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(self.to_dict())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> VisitorState:
+        return cls.from_dict(orjson.loads(data))
+
+    def copy(self) -> VisitorState:
+        return VisitorState.from_dict(self.to_dict())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, VisitorState):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"VisitorState({self.to_dict()!r})"

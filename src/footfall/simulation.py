@@ -1,0 +1,141 @@
+"""``footfall simulate``'s core: the engine on a virtual clock, with no Kafka and no I/O.
+
+Messages (events and control messages) drive the clock. Ticks fall on multiples of
+the tick interval (since the Unix epoch) from the first message's time to the last
+one's (or an end time). Before a message at time ``t`` every tick before ``t`` runs;
+a tick at exactly ``t`` runs after the messages at ``t``. A tick visits, in the order
+they first needed ticking, every visitor who is online or has unanswered invitations
+(so that invitations of visitors who left still time out).
+
+Commands pass the per-rule throttle inline; those that produce events in the live
+system (chat invitations, remove, purge) feed them back at once, before the next input.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from footfall.engine import (
+    Command,
+    Engine,
+    EngineConfig,
+    Outcome,
+    RuleThrottle,
+    VisitorState,
+    feedback_for,
+)
+from footfall.events import Control, Event
+from footfall.rules import RuleSet
+
+__all__ = ["Simulation", "SimulationStats"]
+
+
+@dataclass(slots=True)
+class SimulationStats:
+    """Counters of one simulation run."""
+
+    messages: int = 0
+    duplicates: int = 0
+    ticks: int = 0
+    tick_evaluations: int = 0
+    evaluations: int = 0
+    candidates: int = 0
+    commands: int = 0
+    fed_back: int = 0
+    synthesised: int = 0
+    peak_online: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class Simulation:
+    """Feeds messages and ticks through one :class:`Engine`; yields commands in firing order."""
+
+    def __init__(
+        self, rules: RuleSet, config: EngineConfig | None = None, tick: float = 30.0
+    ) -> None:
+        if tick <= 0:
+            raise ValueError("the tick interval must be longer than 0")
+        self.engine = Engine(rules, config)
+        self.throttle = RuleThrottle()
+        self.tick = tick
+        self.states: dict[str, VisitorState] = {}
+        self.ticking: dict[str, None] = {}
+        self.clock: float | None = None
+        self.next_tick: float | None = None
+        self.stats = SimulationStats()
+
+    def feed(self, message: Event | Control) -> Iterator[Command]:
+        """Run the ticks due before ``message``, then the message and what it feeds back."""
+        if self.next_tick is None:
+            self.next_tick = math.ceil(message.time / self.tick) * self.tick
+        yield from self.run_ticks(message.time, inclusive=False)
+        if self.clock is None or message.time > self.clock:
+            self.clock = message.time
+        self.stats.messages += 1
+        yield from self._process(message)
+
+    def finish(self, until: float | None = None) -> Iterator[Command]:
+        """Run the remaining ticks up to ``until`` (default: the latest message time)."""
+        end = until if until is not None else self.clock
+        if end is not None:
+            yield from self.run_ticks(end, inclusive=True)
+
+    def run_ticks(self, before: float, *, inclusive: bool) -> Iterator[Command]:
+        """Run every tick due before (or at, when ``inclusive``) ``before``."""
+        if self.next_tick is None:
+            return
+        while self.next_tick < before or (inclusive and self.next_tick == before):
+            yield from self._tick(self.next_tick)
+            self.next_tick += self.tick
+
+    def _tick(self, at: float) -> Iterator[Command]:
+        self.stats.ticks += 1
+        engine = self.engine
+        for visitor_id in list(self.ticking):
+            state = self.states.get(visitor_id)
+            outcome = engine.handle_tick(state, at)
+            self.stats.tick_evaluations += outcome.evaluations
+            yield from self._settle(visitor_id, outcome)
+
+    def _process(self, message: Event | Control) -> Iterator[Command]:
+        queue: deque[Event | Control] = deque([message])
+        engine = self.engine
+        while queue:
+            current = queue.popleft()
+            visitor_id = current.visitor_id
+            outcome = engine.handle(self.states.get(visitor_id), current)
+            if outcome.duplicate:
+                self.stats.duplicates += 1
+            for command in self._settle(visitor_id, outcome):
+                yield command
+                fed = feedback_for(command)
+                if fed is not None:
+                    self.stats.fed_back += 1
+                    queue.append(fed)
+
+    def _settle(self, visitor_id: str, outcome: Outcome) -> Iterator[Command]:
+        """Store the outcome's state, keep the tick set, admit its candidates."""
+        state = outcome.state
+        stats = self.stats
+        stats.evaluations += outcome.evaluations
+        stats.synthesised += len(outcome.synthesised)
+        if state is None:
+            self.states.pop(visitor_id, None)
+            self.ticking.pop(visitor_id, None)
+        else:
+            self.states[visitor_id] = state
+            if state.online or state.pending:
+                if visitor_id not in self.ticking:
+                    self.ticking[visitor_id] = None
+                    stats.peak_online = max(stats.peak_online, len(self.ticking))
+            else:
+                self.ticking.pop(visitor_id, None)
+        for candidate in outcome.candidates:
+            stats.candidates += 1
+            command = self.throttle.admit(candidate)
+            if command is not None:
+                stats.commands += 1
+                yield command

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from footfall.engine import Engine, EngineConfig
+from footfall.testing import Driver, at, chat, page_view, rule, rules_of
+
+IGNORED = rule("on-ignored", event="live_chat_invitation_ignored")
+ACCEPTED = rule("on-accepted", event="live_chat_accepted")
+MESSAGE = rule(
+    "on-message",
+    event="live_chat_message",
+    when={"sent_message": {"contains_words": ["price"]}},
+)
+
+
+def drive(timeout: float = 120) -> Driver:
+    rules = rules_of(IGNORED, ACCEPTED, MESSAGE)
+    return Driver(Engine(rules, EngineConfig(invitation_timeout=timeout)))
+
+
+def test_invitation_times_out_once_and_later_answer_is_ignored() -> None:
+    d = drive()
+    d.send(page_view("v1", at(0)), chat("chat_invited", "v1", at(10), invitation_id="i1"))
+    assert d.states["v1"].chat_status == "invited"
+    assert d.tick(at(129)) == []
+    fired = d.tick(at(130))
+    assert [c.rule.id for c in fired] == ["on-ignored"]
+    assert fired[0].trigger.event_id == "timeout:i1"
+    assert fired[0].trigger.time == at(130)
+    assert d.tick(at(160)) == []
+    assert d.send(chat("chat_invitation_accepted", "v1", at(170), invitation_id="i1")) == []
+    s = d.states["v1"]
+    assert s.invites_sent == 1 and s.invites_ignored == 1 and s.invites_accepted == 0
+    assert [e.type for e in d.synthesised] == ["chat_invitation_ignored"]
+
+
+def test_timeout_zero_turns_it_off() -> None:
+    d = drive(timeout=0)
+    d.send(page_view("v1", at(0)), chat("chat_invited", "v1", at(10), invitation_id="i1"))
+    assert d.tick(at(10_000)) == []
+    assert d.states["v1"].pending
+
+
+def test_due_timeout_is_applied_before_a_later_event() -> None:
+    d = drive()
+    d.send(page_view("v1", at(0)), chat("chat_invited", "v1", at(10), invitation_id="i1"))
+    fired = d.send(chat("chat_invitation_accepted", "v1", at(500), invitation_id="i1"))
+    assert [c.rule.id for c in fired] == ["on-ignored"]
+    assert d.states["v1"].invites_accepted == 0
+
+
+def test_answer_in_time_counts_and_fires() -> None:
+    d = drive()
+    d.send(page_view("v1", at(0)), chat("chat_invited", "v1", at(10), invitation_id="i1"))
+    fired = d.send(chat("chat_invitation_accepted", "v1", at(20), invitation_id="i1"))
+    assert [c.rule.id for c in fired] == ["on-accepted"]
+    s = d.states["v1"]
+    assert s.chat_status == "chatting" and s.invites_accepted == 1 and not s.pending
+    assert s.first_chat_at == s.last_chat_at is not None
+    assert d.tick(at(1000)) == []
+
+
+def test_message_rule_sees_the_message_text() -> None:
+    d = drive()
+    d.send(page_view("v1", at(0)), chat("chat_started", "v1", at(1), chat_id="c1"))
+    assert d.send(chat("chat_message", "v1", at(2), sender="visitor", text="hello")) == []
+    fired = d.send(chat("chat_message", "v1", at(3), sender="visitor", text="the price?"))
+    assert [c.rule.id for c in fired] == ["on-message"]
+    assert fired[0].facts["sent_message"] == "the price?"
+    assert d.states["v1"].transcript == "hello\nthe price?"
+
+
+def test_chat_status_flow() -> None:
+    d = drive()
+    d.send(page_view("v1", at(0)))
+    assert d.states["v1"].chat_status == "none"
+    d.send(chat("chat_invited", "v1", at(1), invitation_id="i1", agent="alice"))
+    assert d.states["v1"].chat_status == "invited" and d.states["v1"].agent == "alice"
+    d.send(chat("chat_invitation_rejected", "v1", at(2), invitation_id="i1"))
+    assert d.states["v1"].chat_status == "none"
+    d.send(chat("chat_started", "v1", at(3), chat_id="c1", agent="bob"))
+    assert d.states["v1"].chat_status == "chatting" and d.states["v1"].agent == "bob"
+    d.send(chat("chat_ended", "v1", at(4), chat_id="c1"))
+    assert d.states["v1"].chat_status == "ended"
+
+
+def test_pending_invitations_of_a_visitor_who_left_still_time_out() -> None:
+    d = drive()
+    d.send(page_view("v1", at(0)), chat("chat_invited", "v1", at(10), invitation_id="i1"))
+    d.send(chat("chat_invitation_rejected", "v1", at(11), invitation_id="other"))
+    from footfall.testing import event
+
+    d.send(event("session_end", "v1", at(20)))
+    fired = d.tick(at(200))
+    assert [c.rule.id for c in fired] == ["on-ignored"]
+    assert not d.states["v1"].online
