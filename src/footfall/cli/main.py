@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "footfall.cli.kafka",
     "footfall.cli.traffic",
     "footfall.cli.worker",
+    "footfall.cli.simulate",
 )
 
 
