@@ -29,13 +29,16 @@ _INTERNED: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 class Node:
     """A compiled condition: memoising evaluator, identity key and relative cost.
 
-    ``conjuncts`` is the flattened list of nodes that must all hold (for an ``all`` group,
-    its children; for anything else, the node itself); ``index`` is set on single-operator
+    ``test`` computes the condition (the same object for every node with this key: the
+    memo key); ``fn`` is the memoising evaluator of ``test``. ``conjuncts()`` is the
+    flattened list of nodes that must all hold (for an ``all`` group, its children; for
+    anything else, the node itself); ``index`` is set on single-operator
     string leaves that can be looked up; ``windows`` lists every (count field, seconds)
     the node uses.
     """
 
     key: str
+    test: Test
     fn: Test
     cost: int
     index: IndexHint | None
@@ -49,20 +52,25 @@ class Node:
         return (self,)
 
 
-def _memoised(key: str, test: Test) -> Test:
-    """The shared memoising evaluator of the condition ``key``."""
+def _shared(key: str, test: Test) -> Test:
+    """The one test object of the condition ``key`` (the first compiled), so memo keys match."""
     existing = _INTERNED.get(key)
     if existing is not None:
-        fn: Test = existing
-        return fn
+        shared: Test = existing
+        return shared
+    _INTERNED[key] = test
+    return test
+
+
+def _memoised(test: Test) -> Test:
+    """An evaluator that computes ``test`` at most once per memo (memo key: the test)."""
 
     def node(ctx: Any, memo: dict[Any, bool]) -> bool:
-        result = memo.get(node)
+        result = memo.get(test)
         if result is None:
-            result = memo[node] = test(ctx, memo)
+            result = memo[test] = test(ctx, memo)
         return result
 
-    _INTERNED[key] = node
     return node
 
 
@@ -102,9 +110,11 @@ def _compile(raw: object, path: str, timezone: str, report: Report, depth: int) 
             return None
         inner_fn = inner.fn
         nkey = f"not({inner.key})"
+        ntest = _shared(nkey, lambda ctx, memo: not inner_fn(ctx, memo))
         return Node(
             key=nkey,
-            fn=_memoised(nkey, lambda ctx, memo: not inner_fn(ctx, memo)),
+            test=ntest,
+            fn=_memoised(ntest),
             cost=inner.cost,
             index=None,
             windows=inner.windows,
@@ -114,9 +124,11 @@ def _compile(raw: object, path: str, timezone: str, report: Report, depth: int) 
     leaf = compile_leaf(key, value, path, timezone, report)
     if leaf is None:
         return None
+    test = _shared(leaf.key, leaf.test)
     return Node(
         key=leaf.key,
-        fn=_memoised(leaf.key, leaf.test),
+        test=test,
+        fn=_memoised(test),
         cost=leaf.cost,
         index=leaf.index,
         windows=(leaf.window,) if leaf.window else (),
@@ -163,9 +175,11 @@ def _group(
                     return True
             return False
 
+    shared = _shared(gkey, test)
     return Node(
         key=gkey,
-        fn=_memoised(gkey, test),
+        test=shared,
+        fn=_memoised(shared),
         cost=sum(c.cost for c in ordered),
         index=None,
         windows=tuple(w for c in ordered for w in c.windows),

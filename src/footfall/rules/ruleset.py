@@ -23,6 +23,19 @@ from footfall.rules.operators import Test
 __all__ = ["RuleSet"]
 
 _PRIORITY = {"eq": 0, "prefix": 1, "suffix": 1, "contains": 2}
+# Rough share of visitors one value of a field matches; fields not listed have many values.
+_SPREAD = {
+    "site": 0.3,
+    "browser": 0.25,
+    "os": 0.2,
+    "chat_status": 0.5,
+    "language": 0.1,
+    "country": 0.05,
+    "region": 0.05,
+    "department": 0.2,
+    "group": 0.2,
+    "agent": 0.05,
+}
 
 
 def _text(value: object) -> str:
@@ -49,7 +62,7 @@ class _EventIndex:
         for pos, rule in enumerate(self.rules):
             conjuncts = sorted(rule.conjuncts, key=lambda n: n.cost)
             chosen = _choose_index(conjuncts)
-            checks.append(tuple(n.fn for n in conjuncts if n is not chosen))
+            checks.append(tuple(n.test for n in conjuncts if n is not chosen))
             if chosen is None or chosen.index is None:
                 always.append(pos)
                 continue
@@ -120,9 +133,15 @@ def _choose_index(conjuncts: list[Node]) -> Node | None:
     return best
 
 
-def _rank(node: Node) -> tuple[int, int]:
-    assert node.index is not None
-    return (_PRIORITY[node.index.kind], len(node.index.needles))
+def _rank(node: Node) -> tuple[float, int]:
+    """Estimated share of evaluations the leaf lets through (lower is more selective)."""
+    hint = node.index
+    assert hint is not None
+    if hint.kind == "eq":
+        share = min(1.0, len(hint.needles) * _SPREAD.get(hint.field, 0.02))
+    else:
+        share = 0.15 if hint.kind == "contains" else 0.1
+    return (share, _PRIORITY[hint.kind])
 
 
 class RuleSet:
@@ -177,12 +196,17 @@ class RuleSet:
             return []
         found.sort()
         memo: dict[Any, bool] = {}
+        remembered = memo.get
         rules = index.rules
         checks = index.checks
         out = []
         for pos in found:
-            for fn in checks[pos]:
-                if not fn(ctx, memo):
+            for test in checks[pos]:
+                # Each distinct condition is computed once per call (memo keyed by the test).
+                result = remembered(test)
+                if result is None:
+                    result = memo[test] = test(ctx, memo)
+                if not result:
                     break
             else:
                 out.append(rules[pos])
