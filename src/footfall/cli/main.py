@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "footfall.cli.traffic",
     "footfall.cli.worker",
     "footfall.cli.simulate",
+    "footfall.cli.rules",
 )
 
 

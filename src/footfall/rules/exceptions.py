@@ -32,7 +32,9 @@ class RuleIssue:
 
     def located(self) -> str:
         """The message followed by where the rule came from, for command-line output."""
-        return f"{self} (in {self.source})" if self.source else str(self)
+        if not self.source or self.rule_id.startswith(self.source):
+            return str(self)
+        return f"{self} (in {self.source})"
 
 
 class RuleError(FootfallError):
