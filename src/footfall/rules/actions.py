@@ -32,8 +32,11 @@ __all__ = [
     "ACTION_KINDS",
     "ACTION_PARAMETERS",
     "MAX_ACTIONS",
+    "PROVIDER_NAME",
     "CompiledAction",
     "compile_action",
+    "url_problem",
+    "valid_email",
 ]
 
 MAX_ACTIONS = 10
@@ -62,7 +65,7 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = {
 }
 _COMMON = ("kind", "max_frequency", "per")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_PROVIDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+PROVIDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 _NAMED_EMAIL = re.compile(r"[^<>]*<([^<>]+)>")
 
@@ -187,7 +190,7 @@ def _addresses(
         template = parse_template(item, ipath, report)
         if template is None:
             continue
-        if not template.names and not _valid_email(item):
+        if not template.names and not valid_email(item):
             report.add(ipath, f"not an email address: {show(item)}")
             continue
         templates.append(template)
@@ -200,7 +203,8 @@ def _addresses(
         )
 
 
-def _valid_email(text: str) -> bool:
+def valid_email(text: str) -> bool:
+    """Whether ``text`` is an address (``a@example.com`` or ``Name <a@example.com>``)."""
     named = _NAMED_EMAIL.fullmatch(text.strip())
     return bool(_EMAIL.fullmatch(named.group(1) if named else text.strip()))
 
@@ -211,7 +215,7 @@ def _call_web_page(raw: Mapping[str, Any], path: str, report: Report, out: _Out)
         upath = at(path, "url")
         if not isinstance(url, str):
             report.add(upath, f"expected a URL, got {show(url)}")
-        elif (problem := _url_problem(url)) is not None:
+        elif (problem := url_problem(url)) is not None:
             report.add(upath, problem)
         else:
             _text(raw, "url", path, report, out, Escape.URL)
@@ -236,7 +240,7 @@ def _call_web_page(raw: Mapping[str, Any], path: str, report: Report, out: _Out)
     out.append(("timeout", lambda values: timeout))
 
 
-def _url_problem(url: str) -> str | None:
+def url_problem(url: str) -> str | None:
     if url != url.strip() or any(c.isspace() for c in url):
         return "a URL cannot contain spaces (percent-encode them)"
     scheme, sep, rest = url.partition("://")
@@ -310,7 +314,7 @@ def _log_path_problem(file: object) -> str | None:
 def _notify(raw: Mapping[str, Any], path: str, report: Report, out: _Out) -> None:
     if "provider" in raw:
         provider = raw["provider"]
-        if not isinstance(provider, str) or not _PROVIDER_NAME.fullmatch(provider):
+        if not isinstance(provider, str) or not PROVIDER_NAME.fullmatch(provider):
             report.add(at(path, "provider"), f"expected a provider name, got {show(provider)}")
         else:
             out.append(("provider", lambda values: provider))
