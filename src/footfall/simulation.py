@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from footfall.engine import (
     Command,
@@ -40,6 +40,7 @@ class SimulationStats:
     messages: int = 0
     duplicates: int = 0
     ticks: int = 0
+    visitor_ticks: int = 0
     tick_evaluations: int = 0
     evaluations: int = 0
     candidates: int = 0
@@ -47,7 +48,6 @@ class SimulationStats:
     fed_back: int = 0
     synthesised: int = 0
     peak_online: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
 
 
 class Simulation:
@@ -97,6 +97,7 @@ class Simulation:
         for visitor_id in list(self.ticking):
             state = self.states.get(visitor_id)
             outcome = engine.handle_tick(state, at)
+            self.stats.visitor_ticks += 1
             self.stats.tick_evaluations += outcome.evaluations
             yield from self._settle(visitor_id, outcome)
 

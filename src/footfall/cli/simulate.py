@@ -117,9 +117,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         out = sys.stdout
         for command in simulate_lines(
             source,
-            rules,
-            config,
-            tick,
+            Simulation(rules, config, tick),
             until=args.until,
             max_bytes=settings.max_event_bytes,
             errors=sys.stderr,
@@ -135,9 +133,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def simulate_lines(
     lines: Iterable[str],
-    rules: RuleSet,
-    config: EngineConfig,
-    tick: float,
+    sim: Simulation,
     *,
     until: float | None = None,
     max_bytes: int = 65536,
@@ -145,7 +141,6 @@ def simulate_lines(
     progress: bool = False,
 ) -> Iterator[Command]:
     """Commands fired by JSON lines of events and control messages, in firing order."""
-    sim = Simulation(rules, config, tick)
     skipped = late = 0
     number = 0
     for number, line in enumerate(lines, 1):

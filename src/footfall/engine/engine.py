@@ -20,6 +20,7 @@ from footfall.engine.commands import Candidate, Command, RuleRef, Trigger, comma
 from footfall.engine.facts import EngineContext, facts_at, json_facts
 from footfall.engine.state import VisitorState
 from footfall.engine.throttle import pass_mark
+from footfall.engine.timing import TickPlan
 from footfall.engine.transitions import apply_event, end_session, take_answer
 from footfall.events import INVITATION_ANSWERS, CausedBy, Control, Event, format_time
 
@@ -82,11 +83,26 @@ class Outcome:
 class Engine:
     """Evaluates a :class:`RuleSet` against visitor state. Replace ``rules`` at will."""
 
-    __slots__ = ("config", "rules")
+    __slots__ = ("_plan", "_rules", "config")
 
     def __init__(self, rules: RuleSet, config: EngineConfig | None = None) -> None:
-        self.rules = rules
+        self._rules = rules
+        self._plan = TickPlan(rules)
         self.config = config or EngineConfig()
+
+    @property
+    def rules(self) -> RuleSet:
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: RuleSet) -> None:
+        self._rules = rules
+        self._plan = TickPlan(rules)
+
+    @staticmethod
+    def needs_tick(state: VisitorState | None) -> bool:
+        """Whether ticks must visit this visitor: online, or with invitations pending."""
+        return state is not None and (state.online or bool(state.pending))
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -105,7 +121,7 @@ class Engine:
             evaluations += self._expire_invitations(state, event.time, out, synthesised)
         if event.type in INVITATION_ANSWERS and not take_answer(state, event):
             return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
-        windows = self.rules.max_windows
+        windows = self._rules.max_windows
         apply_event(state, event, self.config.idle_timeout, windows)
         rule_event = RULE_EVENT_OF.get(event.type)
         if rule_event is not None:
@@ -122,21 +138,9 @@ class Engine:
             end_session(state)
         evaluations = self._expire_invitations(state, tick_time, out, synthesised)
         if state.windows:
-            state.trim_windows(self.rules.max_windows)
+            state.trim_windows(self._rules.max_windows)
         if state.online:
-            rules = self.rules.rules_for(_ONLINE)
-            if rules:
-                evaluations += len(rules)
-                ctx = EngineContext(state, tick_time, facts_at(state, tick_time))
-                held = self.rules.matching(_ONLINE, ctx)
-                before = state.held
-                state.held = frozenset(r.id for r in held) if held else frozenset()
-                rising = [r for r in held if r.id not in before]
-                if rising:
-                    when = format_time(tick_time)
-                    self._fire(
-                        state, rising, ctx, _ONLINE, "tick", None, f"tick:{when}", when, None, out
-                    )
+            evaluations += self._tick_online(state, tick_time, out)
         return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
 
     def handle_control(self, state: VisitorState | None, control: Control) -> Outcome:
@@ -155,12 +159,12 @@ class Engine:
                 return Outcome(state)
         out: list[Candidate] = []
         rule_event = RULE_EVENT_OF[control.type]
-        rules = self.rules.rules_for(rule_event)
+        rules = self._rules.rules_for(rule_event)
         evaluations = 0
         if rules and control.depth <= MAX_DEPTH:
             evaluations = len(rules)
             ctx = EngineContext(state, control.time, facts_at(state, control.time))
-            fired = self._permitted(self.rules.matching(rule_event, ctx), control.caused_by)
+            fired = self._permitted(self._rules.matching(rule_event, ctx), control.caused_by)
             if fired:
                 self._fire_for(state, fired, ctx, rule_event, control, out)
         if control.type == "purge":
@@ -176,10 +180,44 @@ class Engine:
 
     # -- evaluation -----------------------------------------------------------------------
 
+    def _tick_online(self, state: VisitorState, now: float, out: list[Candidate]) -> int:
+        """Evaluate ``online_activity`` at a tick; fire only rules with a rising edge.
+
+        When nothing changed since the visitor's last full evaluation under these rules,
+        only the time-dependent rules are evaluated: the others hold as they did.
+        """
+        plan = self._plan
+        if state._evaluated is plan.token:
+            ruleset = plan.timed
+            rules = ruleset.rules_for(_ONLINE)
+            if not rules:
+                return 0
+            ctx = EngineContext(state, now, facts_at(state, now))
+            timed = ruleset.matching(_ONLINE, ctx)
+            before = state.held
+            kept = [i for i in before if i not in ruleset.rules]
+            held_ids = frozenset(kept).union(r.id for r in timed)
+            rising = [r for r in timed if r.id not in before]
+        else:
+            rules = self._rules.rules_for(_ONLINE)
+            if not rules:
+                return 0
+            ctx = EngineContext(state, now, facts_at(state, now))
+            held = self._rules.matching(_ONLINE, ctx)
+            before = state.held
+            held_ids = frozenset(r.id for r in held)
+            rising = [r for r in held if r.id not in before]
+            state._evaluated = plan.token
+        state.held = held_ids
+        if rising:
+            when = format_time(now)
+            self._fire(state, rising, ctx, _ONLINE, "tick", None, f"tick:{when}", when, None, out)
+        return len(rules)
+
     def _evaluate_event(
         self, state: VisitorState, event: Event, rule_event: str, out: list[Candidate]
     ) -> int:
-        candidates = self.rules.rules_for(rule_event)
+        candidates = self._rules.rules_for(rule_event)
         if not candidates:
             return 0
         if event.depth > MAX_DEPTH:
@@ -187,9 +225,10 @@ class Engine:
         online = rule_event == _ONLINE
         sent = event.text if event.type == "chat_message" else None
         ctx = EngineContext(state, event.time, facts_at(state, event.time, sent))
-        held = self.rules.matching(rule_event, ctx)
+        held = self._rules.matching(rule_event, ctx)
         if online:
             state.held = frozenset(r.id for r in held) if held else frozenset()
+            state._evaluated = self._plan.token
         fired = self._permitted(held, event.caused_by)
         if fired:
             self._fire_for(state, fired, ctx, rule_event, event, out)
@@ -219,7 +258,7 @@ class Engine:
             )
             state.seen(event_id)
             apply_event(
-                state, event, self.config.idle_timeout, self.rules.max_windows, may_start=False
+                state, event, self.config.idle_timeout, self._rules.max_windows, may_start=False
             )
             synthesised.append(event)
             evaluations += self._evaluate_event(state, event, "live_chat_invitation_ignored", out)
@@ -278,7 +317,7 @@ class Engine:
         for rule in rules:
             facts = by_zone.get(rule.timezone)
             if facts is None:
-                facts = by_zone[rule.timezone] = json_facts(ctx.facts, rule.timezone, now)
+                facts = by_zone[rule.timezone] = json_facts(state, ctx.facts, rule.timezone, now)
             ref: RuleRef | None = None
             values: dict[str, object] | None = None
             for action in rule.actions:

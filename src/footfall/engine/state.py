@@ -81,7 +81,9 @@ class VisitorState:
     """The state of one visitor. See the module docstring for the bounds."""
 
     __slots__ = (
+        "_evaluated",
         "_facts",
+        "_json",
         "agent",
         "browser",
         "chat_id",
@@ -186,7 +188,11 @@ class VisitorState:
         self.windows: dict[str, list[float]] = {}
         self.held: frozenset[str] = frozenset()
         self.throttle: dict[str, list[float]] = {}  # "rule\x1findex" -> [until, suppressed]
+        # caches, never serialised: facts that do not depend on the evaluation time (and
+        # their JSON form), and the rule-set token of the last full online evaluation
         self._facts: dict[str, object] | None = None
+        self._json: dict[str, object] | None = None
+        self._evaluated: object = None
 
     # -- small helpers used by the transitions -------------------------------------------
 
@@ -248,6 +254,8 @@ class VisitorState:
     def changed(self) -> None:
         """Forget the cached facts after a change."""
         self._facts = None
+        self._json = None
+        self._evaluated = None
 
     # -- serialisation -------------------------------------------------------------------
 

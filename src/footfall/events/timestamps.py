@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from footfall.events.errors import EventError
 
@@ -55,6 +56,7 @@ def parse_time(text: object, field: str = "time") -> float:
     return seconds
 
 
+@lru_cache(maxsize=65536)
 def format_time(epoch: float) -> str:
     """Format epoch seconds as RFC 3339 in UTC with milliseconds: ``2026-03-02T08:00:00.000Z``."""
     millis = round(epoch * 1000)
