@@ -1,0 +1,129 @@
+"""Engine throughput on the fixed workload (1,000 rules, 200,000 events).
+
+    .venv/bin/python benchmarks/engine.py [--workload DIR] [--limit N] [--profile]
+
+Generates the workload with /work/shared/bench/workload.py (or the script given by
+--generator) into DIR when DIR has no rules.json/events.jsonl yet, then runs the same
+code path as ``footfall simulate`` (parsing, engine, ticks, invitation timeouts,
+per-rule throttle, feedback of invitations/remove/purge, command serialisation) and
+prints events/s, rule evaluations/s, commands emitted and memory per online visitor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import hashlib
+import io
+import pstats
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from footfall.cli.simulate import simulate_lines
+from footfall.engine import EngineConfig
+from footfall.rules import compile_rules, load_rule_files
+from footfall.simulation import Simulation
+
+DEFAULT_GENERATOR = Path("/work/shared/bench/workload.py")
+
+
+def deep_size(obj: Any, seen: set[int] | None = None) -> int:
+    """Bytes held by an object graph of dicts, lists, tuples, sets, strings and slots."""
+    seen = seen if seen is not None else set()
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    size = sys.getsizeof(obj)
+    if isinstance(obj, dict):
+        size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in obj.items())
+    elif isinstance(obj, list | tuple | set | frozenset):
+        size += sum(deep_size(v, seen) for v in obj)
+    elif hasattr(obj, "__slots__") and not isinstance(obj, str | bytes | int | float):
+        for name in obj.__slots__:
+            if name.startswith("_"):
+                continue
+            size += deep_size(getattr(obj, name, None), seen)
+    return size
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--workload", type=Path, default=Path("/tmp/footfall-bench"))
+    ap.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N events")
+    ap.add_argument("--tick", type=float, default=30.0)
+    ap.add_argument("--profile", action="store_true", help="print the top functions by own time")
+    a = ap.parse_args()
+    rules_path = a.workload / "rules.json"
+    events_path = a.workload / "events.jsonl"
+    if not rules_path.exists() or not events_path.exists():
+        subprocess.run([sys.executable, str(a.generator), "--out", str(a.workload)], check=True)
+    started = time.perf_counter()
+    rules = compile_rules(load_rule_files([rules_path]))
+    compile_seconds = time.perf_counter() - started
+    lines = events_path.read_text().splitlines()
+    if a.limit:
+        lines = lines[: a.limit]
+    config = EngineConfig()
+
+    sim = Simulation(rules, config, a.tick)
+
+    def run() -> tuple[int, str]:
+        digest = hashlib.sha256()
+        count = 0
+        for command in simulate_lines(lines, sim):
+            digest.update(command.to_json())
+            count += 1
+        return count, digest.hexdigest()[:16]
+
+    gc.collect()
+    profiler = cProfile.Profile() if a.profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    commands, digest = run()
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - started
+    stats = sim.stats
+    evaluations = stats.evaluations + stats.tick_evaluations
+    online = [s for s in sim.states.values() if s.online]
+    sample = online[:500] or list(sim.states.values())[:500]
+    per_visitor = sum(deep_size(s) for s in sample) / max(1, len(sample))
+    serialised = sum(len(s.to_bytes()) for s in sample) / max(1, len(sample))
+    print(f"workload: {len(rules)} rules, {len(lines)} events ({a.workload})")
+    print(f"rules compiled in {compile_seconds:.2f} s")
+    print(f"elapsed: {seconds:.2f} s (one core)")
+    print(f"events/s: {len(lines) / seconds:,.0f}")
+    print(f"ticks: {stats.ticks:,}, visitor ticks: {stats.visitor_ticks:,}")
+    print(
+        f"rule evaluations/s: {evaluations / seconds:,.0f} ({evaluations:,} in all: "
+        "enabled rules of the rule event per evaluation, matched through the index)"
+    )
+    print(
+        f"commands emitted: {commands:,} (candidates {stats.candidates:,}, "
+        f"fed back {stats.fed_back:,}, synthesised events {stats.synthesised:,})"
+    )
+    print(f"output digest: {digest}")
+    print(
+        f"peak visitors ticked at once: {stats.peak_online:,}; "
+        f"visitors with state: {len(sim.states):,}"
+    )
+    print(
+        f"memory per online visitor: {per_visitor:,.0f} bytes in memory, "
+        f"{serialised:,.0f} bytes serialised"
+    )
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
