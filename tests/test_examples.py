@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 
-from footfall.rules import ACTION_KINDS, compile_rules, load_rule_files, read_definition_files
+from footfall.cli.main import main
+from footfall.profiles import load_profiles, load_providers, profile_id_for
+from footfall.rules import (
+    ACTION_KINDS,
+    Owner,
+    compile_rules,
+    load_rule_files,
+    read_definition_files,
+)
 from footfall.rules.events import RULE_EVENTS
 from footfall.worker.directory import parse_profile, parse_provider
 
@@ -51,9 +59,17 @@ def load_raw(path: Path) -> list[dict[str, Any]]:
     return [dict(item.data) for item in load_rule_files([path])]
 
 
+def test_rules_validate_command_accepts_the_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "validate", str(EXAMPLES / "rules")]) == 0
+    assert "error" not in capsys.readouterr().err.lower()
+
+
 def test_every_example_profile_and_provider_loads() -> None:
-    profiles = [parse_profile(p) for p in definitions("profiles")]
-    providers = [parse_provider(p) for p in definitions("providers")]
+    profiles = load_profiles([EXAMPLES / "profiles"])
+    providers = load_providers([EXAMPLES / "providers"])
+    # the workers read the same records from the topics
+    assert [parse_profile(p.to_json()) for p in profiles]
+    assert [parse_provider(p.to_json()) for p in providers]
     assert {p.id for p in profiles} >= {"admin", "agent:alice"}
     assert all(p.enabled for p in profiles)
     for provider in providers:
@@ -68,10 +84,7 @@ def test_rules_use_profiles_and_providers_that_exist() -> None:
         owner = rule["owner"]
         for action in rule["actions"]:
             if action["kind"] == "use_my_notification_profile":
-                if owner["role"] == "agent":
-                    wanted = f"agent:{owner['id']}"
-                else:
-                    wanted = f"admin:{owner['id']}" if owner.get("id") else "admin"
+                wanted = profile_id_for(Owner(role=owner["role"], id=owner.get("id")))
                 assert wanted in profiles, rule["id"]
             if action["kind"] == "notify_external_provider":
                 assert action["provider"] in providers, rule["id"]

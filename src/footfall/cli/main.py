@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "footfall.cli.worker",
     "footfall.cli.simulate",
     "footfall.cli.rules",
+    "footfall.cli.dev",
 )
 
 
