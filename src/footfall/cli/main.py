@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "footfall.cli.traffic",
     "footfall.cli.worker",
     "footfall.cli.simulate",
+    "footfall.cli.processor",
+    "footfall.cli.visitors",
     "footfall.cli.rules",
     "footfall.cli.dev",
 )

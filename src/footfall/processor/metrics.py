@@ -64,9 +64,9 @@ class ProcessorMetrics:
             "Online visitors in the partitions this instance owns",
             registry=r,
         )
-        self.handle_seconds = Histogram(
-            "footfall_processor_handle_seconds",
-            "Time to handle one input message (parse, engine, produce)",
+        self.batch_seconds = Histogram(
+            "footfall_processor_batch_seconds",
+            "Time to handle one batch of input (engine, produce and acknowledge, store)",
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
             registry=r,
         )

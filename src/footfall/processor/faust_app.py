@@ -1,0 +1,221 @@
+"""The Faust application: topics, tables and agents wired to the processor's steps.
+
+Built by :func:`create_app` (nothing at import time). One agent reads
+``visitor-events``, ``chat-events``, ``control`` and the internal ticks topic as one
+stream, so that every input of one visitor is handled in order by one coroutine
+against the ``visitors`` table; all four topics have ``settings.partitions``
+partitions and are keyed by visitor id, so they are co-partitioned with the table.
+A second agent reads the internal throttle topic (keyed by ``<rule id>#<action
+index>``) against the ``rule-throttle`` table. A leader-only task sends one tick per
+partition.
+
+Both agents work in small batches: handle the batch against a write buffer, publish
+its output and wait for Kafka's acknowledgement, then write the batch's state to the
+table (whose changelog partition follows the key, as the input's does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from footfall.processor.handling import CHAT_EVENTS, CONTROL, TICKS, VISITOR_EVENTS, Outgoing
+from footfall.processor.ticks import Tick, encode_tick, next_tick_time
+from footfall.settings import Settings
+
+__all__ = ["FaustWiring", "InputMessage", "ProcessorApp", "create_app", "internal_topics"]
+
+log = logging.getLogger(__name__)
+
+VISITOR_TABLE = "visitors"
+THROTTLE_TABLE = "rule-throttle"
+THROTTLE = "throttle"
+_OUTPUT_TOPICS = ("actions", "dead-letters", THROTTLE, VISITOR_EVENTS, CHAT_EVENTS, CONTROL)
+
+
+def internal_topics(settings: Settings) -> list[tuple[str, int, dict[str, str]]]:
+    """The processor's own topics, for ``ensure_topics(settings, extra=...)``.
+
+    Ticks and throttle candidates are short-lived: a day of retention is plenty.
+    """
+    config = {"retention.ms": str(24 * 3600 * 1000)}
+    return [
+        (settings.topic(TICKS), settings.partitions, config),
+        (settings.topic(THROTTLE), settings.partitions, config),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class InputMessage:
+    """One consumed message: the short topic name, its position, key and value."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass
+class FaustWiring:
+    """What the agents call, batch by batch.
+
+    ``visitor_batch`` handles a batch against a buffered table and returns what to
+    publish; once that is acknowledged, ``visitor_commit`` writes the batch's state.
+    ``throttle_batch``/``throttle_commit`` do the same for throttle candidates.
+    """
+
+    visitor_batch: Callable[[list[InputMessage]], list[Outgoing]]
+    visitor_commit: Callable[[], None]
+    throttle_batch: Callable[[list[bytes | None]], list[Outgoing]]
+    throttle_commit: Callable[[], None]
+    observe: Callable[[float], None]
+    on_recovered: Callable[[], None]
+
+
+@dataclass(frozen=True)
+class ProcessorApp:
+    """The Faust app and the tables the processor reads outside the agents."""
+
+    app: faust.App
+    visitors: Any
+    marks: Any
+
+
+def _credentials(settings: Settings) -> Any:
+    security = settings.kafka
+    if security.protocol == "PLAINTEXT":
+        return None
+    kwargs = security.aiokafka_kwargs()
+    if security.protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=security.sasl_username,
+            password=security.sasl_password,
+            mechanism=security.sasl_mechanism or "PLAIN",
+            ssl_context=kwargs.get("ssl_context"),
+        )
+    return faust.SSLCredentials(kwargs["ssl_context"])
+
+
+def create_app(
+    settings: Settings,
+    wiring: FaustWiring,
+    *,
+    canonical_url: str,
+    ticks: bool = True,
+    batch_size: int = 500,
+    batch_wait: float = 0.005,
+    **options: Any,
+) -> ProcessorApp:
+    """The processor's Faust app for ``settings``; ``options`` override Faust settings."""
+    config: dict[str, Any] = {
+        "broker": [f"kafka://{server}" for server in settings.bootstrap_servers],
+        "store": settings.store,
+        "datadir": str(settings.state_dir),
+        "web_enabled": False,
+        "canonical_url": canonical_url,
+        "topic_partitions": settings.partitions,
+        "topic_replication_factor": settings.replication_factor,
+        "consumer_auto_offset_reset": "earliest",
+        "broker_credentials": _credentials(settings),
+        "producer_acks": -1,
+        # keys and values are bytes everywhere (orjson at the edges, in the steps)
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+    }
+    config.update(options)
+    app = faust.App(f"{settings.topic_prefix}processor", **config)
+
+    def raw_topic(*names: str) -> Any:
+        return app.topic(
+            *names,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.partitions,
+        )
+
+    short = {settings.topic(name): name for name in (VISITOR_EVENTS, CHAT_EVENTS, CONTROL, TICKS)}
+    inputs = raw_topic(*short)
+    outputs = {name: raw_topic(settings.topic(name)) for name in _OUTPUT_TOPICS}
+    ticks_topic = raw_topic(settings.topic(TICKS))
+    throttle_topic = raw_topic(settings.topic(THROTTLE))
+
+    visitors = app.Table(
+        VISITOR_TABLE,
+        default=None,
+        key_type=str,
+        value_type=bytes,
+        partitions=settings.partitions,
+        use_partitioner=True,  # writes happen after the batch: partition by key
+    )
+    marks = app.Table(
+        THROTTLE_TABLE,
+        default=None,
+        key_type=str,
+        value_type=bytes,
+        partitions=settings.partitions,
+        use_partitioner=True,  # writes happen after the batch: partition by key
+    )
+
+    async def publish(messages: list[Outgoing]) -> None:
+        for out in messages:
+            await outputs[out.topic].send(key=out.key, value=out.value, partition=out.partition)
+        await app.producer.flush()  # every output acknowledged before the state is written
+
+    @app.agent(inputs, name="footfall.visitors")
+    async def visitor_agent(stream: Any) -> None:
+        async for events in stream.take_events(batch_size, within=batch_wait):
+            started = _time.perf_counter()
+            batch = [
+                InputMessage(short.get(m.topic, m.topic), m.partition, m.offset, m.key, m.value)
+                for m in (event.message for event in events)
+            ]
+            await publish(wiring.visitor_batch(batch))
+            wiring.visitor_commit()
+            wiring.observe(_time.perf_counter() - started)
+
+    @app.agent(throttle_topic, name="footfall.throttle")
+    async def throttle_agent(stream: Any) -> None:
+        async for values in stream.take(batch_size, within=batch_wait):
+            await publish(wiring.throttle_batch(list(values)))
+            wiring.throttle_commit()
+
+    async def recovered() -> None:
+        wiring.on_recovered()
+
+    visitors.on_recover(recovered)
+
+    if ticks:
+
+        async def tick_sender() -> None:
+            await _send_ticks(app, ticks_topic, settings)
+
+        app.task(tick_sender)
+
+    del visitor_agent, throttle_agent  # registered with the app by the decorator
+    return ProcessorApp(app, visitors, marks)
+
+
+async def _send_ticks(app: faust.App, topic: Any, settings: Settings) -> None:
+    """On the group leader, send one tick to every partition at each aligned tick time."""
+    interval = settings.tick
+    while True:
+        now = _time.time()
+        due = next_tick_time(now, interval)
+        await asyncio.sleep(max(0.0, due - now))
+        if not app.is_leader() or app.rebalancing:
+            continue
+        payload = encode_tick(Tick(due, _time.time()))
+        try:
+            for partition in range(settings.partitions):
+                await topic.send(key=b"tick", value=payload, partition=partition)
+        except Exception:  # the broker may be away; the next tick tries again
+            log.exception("sending the tick for %s failed", due)

@@ -1,0 +1,207 @@
+"""One input message in, table updates and outgoing messages out: the processor's step.
+
+This is the whole of what the Faust agents do, without Faust: parse (or dead-letter),
+run the engine against the visitor's stored state, store the new state, and say what
+to publish. The table is any mutable mapping of visitor id -> serialised state (a Faust
+table in the processor, a dict in unit tests). Engine logic stays in the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as _time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import orjson
+
+from footfall.engine.commands import Candidate
+from footfall.engine.engine import Engine, Outcome
+from footfall.engine.state import VisitorState
+from footfall.events import EventError, parse_control, parse_event
+from footfall.processor.dead_letters import dead_letter
+from footfall.processor.metrics import ProcessorMetrics
+from footfall.processor.online_index import OnlineIndex
+from footfall.processor.ticks import decode_tick
+
+if TYPE_CHECKING:
+    from footfall.processor.faust_app import InputMessage
+
+__all__ = ["Outgoing", "StateTable", "StepResult", "VisitorStep"]
+
+log = logging.getLogger(__name__)
+
+#: Short names of the topics the visitor agent reads.
+VISITOR_EVENTS, CHAT_EVENTS, CONTROL, TICKS = "visitor-events", "chat-events", "control", "ticks"
+
+
+class StateTable(Protocol):
+    """The table a step reads and writes: a Faust table, or a dict in tests."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def __contains__(self, key: object) -> bool: ...
+
+    def __setitem__(self, key: str, value: bytes) -> None: ...
+
+    def __delitem__(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to publish: short topic name, key, value, explicit partition or None."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    partition: int | None = None
+
+
+@dataclass(slots=True)
+class StepResult:
+    outgoing: list[Outgoing]
+    kind: str  # the input's type, or "invalid"/"tick"
+
+
+class VisitorStep:
+    """Handles the inputs of the visitor agent against a visitor table."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        table: StateTable,
+        index: OnlineIndex,
+        metrics: ProcessorMetrics,
+        *,
+        max_event_bytes: int,
+        full_topic: dict[str, str],
+    ) -> None:
+        self.engine = engine
+        self.table = table
+        self.index = index
+        self.metrics = metrics
+        self.max_event_bytes = max_event_bytes
+        self.full_topic = full_topic  # short name -> full topic name (for dead letters)
+        self.last_tick: dict[int, float] = {}
+
+    def handle_batch(self, batch: Sequence[InputMessage]) -> list[Outgoing]:
+        """Handle messages in order; a message that breaks the step is dead-lettered."""
+        out: list[Outgoing] = []
+        for m in batch:
+            try:
+                result = self.handle(m.topic, m.partition, m.offset, m.key, m.value)
+            except Exception as exc:
+                log.error("handling %s[%d]@%d failed", m.topic, m.partition, m.offset, exc_info=exc)
+                error = f"{type(exc).__name__}: {exc}"
+                result = self.reject(
+                    m.topic, m.partition, m.offset, m.key, m.value, "processing_error", error
+                )
+            out.extend(result.outgoing)
+        return out
+
+    def handle(
+        self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None
+    ) -> StepResult:
+        """Handle one message of ``topic`` (a short name) at ``partition``/``offset``."""
+        if topic == TICKS:
+            return self._tick(partition, value)
+        try:
+            if value is None:
+                raise EventError("missing_field", "message has no value (null)")
+            message = (
+                parse_control(value, self.max_event_bytes)
+                if topic == CONTROL
+                else parse_event(value, self.max_event_bytes)
+            )
+        except EventError as exc:
+            return self.reject(topic, partition, offset, key, value, exc.reason, str(exc))
+        wanted = message.visitor_id.encode()
+        if key != wanted:
+            # Not keyed by visitor id: its state would live on the wrong partition.
+            # Publish it again, correctly keyed; it comes back on the right partition.
+            self.metrics.events_in.labels("rekeyed").inc()
+            assert value is not None
+            return StepResult([Outgoing(topic, wanted, value)], "rekeyed")
+        self.metrics.events_in.labels(message.type).inc()
+        stored = self.table.get(message.visitor_id)
+        state = None if stored is None else VisitorState.from_bytes(stored)
+        outcome = self.engine.handle(state, message)
+        return StepResult(self._apply(partition, message.visitor_id, outcome), message.type)
+
+    def _tick(self, partition: int, value: bytes | None) -> StepResult:
+        try:
+            tick = decode_tick(value or b"")
+        except ValueError:
+            log.warning("ignoring an unreadable tick message on partition %d", partition)
+            return StepResult([], "tick")
+        if tick.time <= self.last_tick.get(partition, float("-inf")):
+            return StepResult([], "tick")  # already evaluated (a tick re-sent or re-read)
+        self.last_tick[partition] = tick.time
+        self.metrics.events_in.labels("tick").inc()
+        self.metrics.tick_lag.set(max(0.0, _time.time() - tick.time))
+        out: list[Outgoing] = []
+        for visitor_id in self.index.visitors(partition):
+            stored = self.table.get(visitor_id)
+            if stored is None:
+                self.index.mark(partition, visitor_id, False)
+                continue
+            outcome = self.engine.handle_tick(VisitorState.from_bytes(stored), tick.time)
+            out.extend(self._apply(partition, visitor_id, outcome))
+        self.metrics.online_visitors.set(self.index.count())
+        return StepResult(out, "tick")
+
+    def _apply(self, partition: int, visitor_id: str, outcome: Outcome) -> list[Outgoing]:
+        state = outcome.state
+        if outcome.duplicate:
+            return []
+        if state is None:
+            if visitor_id in self.table:
+                del self.table[visitor_id]  # a tombstone in the changelog
+            self.index.mark(partition, visitor_id, False)
+        else:
+            self.table[visitor_id] = state.to_bytes()
+            self.index.mark(partition, visitor_id, state.online or bool(state.pending))
+        for event in outcome.synthesised:
+            self.metrics.events_in.labels(f"{event.type}:synthesised").inc()
+        return [self._route(candidate) for candidate in outcome.candidates]
+
+    def _route(self, candidate: Candidate) -> Outgoing:
+        command = candidate.command
+        if candidate.needs_rule_throttle:
+            key = candidate.throttle_key.encode()
+            return Outgoing("throttle", key, orjson.dumps(candidate.to_dict()))
+        self.metrics.fired(command.rule.id)
+        self.metrics.commands_out.labels(command.action_kind).inc()
+        return Outgoing("actions", command.visitor_id.encode(), command.to_json())
+
+    def reject(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        value: bytes | None,
+        reason: str,
+        error: str,
+    ) -> StepResult:
+        """Dead-letter the message (counted and logged)."""
+        self.metrics.dead_letters.labels(reason).inc()
+        log.warning(
+            "dead letter from %s[%d]@%d: %s: %s",
+            self.full_topic.get(topic, topic),
+            partition,
+            offset,
+            reason,
+            error,
+        )
+        letter = dead_letter(
+            reason,
+            error,
+            topic=self.full_topic.get(topic, topic),
+            partition=partition,
+            offset=offset,
+            key=key,
+            payload=value,
+        )
+        return StepResult([Outgoing("dead-letters", letter.key, letter.value)], "invalid")

@@ -1,0 +1,311 @@
+"""The processor service: config readers, the Faust app, the web server, in one lifecycle.
+
+Start order (stop is the reverse): web server (so ``/healthz`` answers at once and
+``/readyz`` says why it is not ready), topics, the rules reader (the app consumes no
+event before the rules topic has been read to its end), the dead-letter ring, then
+the Faust app.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time as _time
+from typing import Any
+
+from aiohttp import web
+
+from footfall.admin.control import control_message
+from footfall.engine.engine import Engine, EngineConfig
+from footfall.engine.state import VisitorState
+from footfall.events import encode
+from footfall.kafka_clients import make_producer
+from footfall.processor.batch_table import BatchTable
+from footfall.processor.config_topic import ConfigTopicReader
+from footfall.processor.dead_letters import DeadLetterRing
+from footfall.processor.faust_app import (
+    FaustWiring,
+    InputMessage,
+    ProcessorApp,
+    create_app,
+    internal_topics,
+)
+from footfall.processor.handling import Outgoing, VisitorStep
+from footfall.processor.metrics import ProcessorMetrics
+from footfall.processor.online_index import OnlineIndex
+from footfall.processor.partitioning import partition_for
+from footfall.processor.rule_book import RuleBook
+from footfall.processor.throttling import ThrottleStep
+from footfall.processor.web import build_web_app
+from footfall.processor.who_is_on import visitor_row
+from footfall.settings import Settings
+from footfall.topics import ensure_topics
+
+__all__ = ["Processor"]
+
+log = logging.getLogger(__name__)
+
+
+class _TableView:
+    """A plain mapping view over a Faust table (``get``/``in``/set/delete)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def get(self, key: str) -> bytes | None:
+        value: bytes | None = self._table.get(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._table
+
+    def __getitem__(self, key: str) -> bytes:
+        value: bytes = self._table[key]
+        return value
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self._table[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._table[key]
+
+
+class Processor:
+    """One processor instance. ``await start()``, then ``await stop()``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        advertised_url: str | None = None,
+        ticks: bool = True,
+        faust_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.metrics = ProcessorMetrics()
+        self.rule_book = RuleBook(self.metrics, on_change=self._rules_changed)
+        self.engine = Engine(self.rule_book.rules, EngineConfig.from_settings(settings))
+        self.index = OnlineIndex()
+        self._advertised_url = advertised_url
+        self._ticks = ticks
+        self._faust_options = dict(faust_options or {})
+        self._rules_reader = ConfigTopicReader(
+            settings, settings.topic("rules"), self.rule_book.apply
+        )
+        self._ring = DeadLetterRing(settings)
+        self._runner: web.AppRunner | None = None
+        self._producer: Any = None
+        self.parts: ProcessorApp | None = None
+        self._visitor_step: VisitorStep | None = None
+        self._throttle_step: ThrottleStep | None = None
+        self.own_url = ""
+        self.started = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        port = await self._start_web()
+        self.own_url = self._advertised_url or f"http://{_advertised_host(self.settings)}:{port}"
+        await ensure_topics(self.settings, extra=internal_topics(self.settings))
+        await self._rules_reader.start()
+        await self._rules_reader.caught_up.wait()
+        log.info("rules caught up: %d in force", len(self.rule_book.rules))
+        await self._ring.start()
+        self._producer = make_producer(self.settings)
+        await self._producer.start()
+        self.parts = self._build_app()
+        await self.parts.app.start()
+        self.started = True
+        log.info("processor started; web on %s", self.own_url)
+
+    async def stop(self) -> None:
+        self.started = False
+        if self.parts is not None:
+            parts, self.parts = self.parts, None
+            await parts.app.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+        await self._ring.stop()
+        await self._rules_reader.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _start_web(self) -> int:
+        self._runner = web.AppRunner(build_web_app(self), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.web_host, self.settings.processor_web_port())
+        await site.start()
+        server = site._server  # the bound port when 0 (any free port) was asked
+        sockets = getattr(server, "sockets", None) or []
+        return int(sockets[0].getsockname()[1]) if sockets else self.settings.processor_web_port()
+
+    def _build_app(self) -> ProcessorApp:
+        full = {
+            name: self.settings.topic(name)
+            for name in ("visitor-events", "chat-events", "control", "ticks")
+        }
+        tables: dict[str, BatchTable] = {}
+
+        def visitor_batch(batch: list[InputMessage]) -> list[Outgoing]:
+            assert self._visitor_step is not None
+            return self._visitor_step.handle_batch(batch)
+
+        def throttle_batch(values: list[bytes | None]) -> list[Outgoing]:
+            assert self._throttle_step is not None
+            out: list[Outgoing] = []
+            for value in values:
+                out.extend(self._throttle_step.handle(value))
+            return out
+
+        wiring = FaustWiring(
+            visitor_batch=visitor_batch,
+            visitor_commit=lambda: tables["visitors"].commit(),
+            throttle_batch=throttle_batch,
+            throttle_commit=lambda: tables["marks"].commit(),
+            observe=self.metrics.batch_seconds.observe,
+            on_recovered=self._rebuild_index,
+        )
+        parts = create_app(
+            self.settings,
+            wiring,
+            canonical_url=self.own_url,
+            ticks=self._ticks,
+            **self._faust_options,
+        )
+        tables["visitors"] = BatchTable(parts.visitors)
+        tables["marks"] = BatchTable(parts.marks)
+        self._visitor_step = VisitorStep(
+            self.engine,
+            tables["visitors"],
+            self.index,
+            self.metrics,
+            max_event_bytes=self.settings.max_event_bytes,
+            full_topic=full,
+        )
+        self._throttle_step = ThrottleStep(tables["marks"], self.metrics)
+        return parts
+
+    def _rules_changed(self, rules: Any) -> None:
+        self.engine.rules = rules
+
+    def _active_partitions(self) -> set[int]:
+        if self.parts is None:
+            return set()
+        topic = self.settings.topic("visitor-events")
+        return {
+            tp.partition for tp in self.parts.app.assignor.assigned_actives() if tp.topic == topic
+        }
+
+    def _rebuild_index(self) -> None:
+        """After a recovery: online visitors of the partitions this instance now owns."""
+        if self.parts is None:
+            return
+        active = self._active_partitions()
+        partitions = self.settings.partitions
+        entries = []
+        for key, value in self.parts.visitors.items():
+            if value is None:
+                continue
+            partition = partition_for(key.encode(), partitions)
+            if partition in active:
+                state = VisitorState.from_bytes(value)
+                if state.online or state.pending:
+                    entries.append((partition, key))
+        self.index.replace(entries)
+        self.metrics.online_visitors.set(self.index.count())
+        log.info("recovered partitions %s: %d online visitors", sorted(active), self.index.count())
+
+    # -- what the web endpoints read (ProcessorView) ---------------------------------------
+
+    @property
+    def admin_token(self) -> str | None:
+        return self.settings.admin_token
+
+    def peer_urls(self) -> list[str]:
+        if self.parts is None:
+            return []
+        try:
+            hosts = self.parts.app.router.tables_metadata()
+        except Exception:  # noqa: BLE001 - no assignment yet: no peers known
+            return []
+        return sorted(str(host) for host in hosts)
+
+    def local_visitors(self) -> list[dict[str, Any]]:
+        if self.parts is None:
+            return []
+        now = _time.time()
+        table = self.parts.visitors
+        rows = []
+        for partition in self.index.partitions():
+            for visitor_id in self.index.visitors(partition):
+                value = table.get(visitor_id)
+                if value is not None:
+                    state = VisitorState.from_bytes(value)
+                    if state.online:
+                        rows.append(visitor_row(state, now))
+        return rows
+
+    def local_rules(self) -> list[dict[str, Any]]:
+        fired = self.metrics.fired_by_rule
+        suppressed = self.metrics.suppressed_by_rule
+        return [
+            {
+                "id": rule.id,
+                "name": rule.name,
+                "version": rule.version,
+                "enabled": rule.enabled,
+                "owner": rule.owner.to_json(),
+                "event": rule.event,
+                "fired": fired.get(rule.id, 0),
+                "suppressed": suppressed.get(rule.id, 0),
+            }
+            for rule in self.rule_book.rules.rules.values()
+        ]
+
+    def dead_letters(self, limit: int) -> list[dict[str, Any]]:
+        return self._ring.latest(limit)
+
+    def metrics_text(self) -> bytes:
+        return self.metrics.exposition()
+
+    def readiness(self) -> dict[str, Any]:
+        rules = self._rules_reader.caught_up.is_set()
+        app = None if self.parts is None else self.parts.app
+        recovered = bool(
+            app is not None
+            and self.started
+            and not app.rebalancing
+            and app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        )
+        return {
+            "ready": rules and recovered,
+            "rules_caught_up": rules,
+            "partitions_recovered": recovered,
+            "partitions": sorted(self._active_partitions()),
+            "rules": len(self.rule_book.rules),
+        }
+
+    async def send_control(self, kind: str, visitor_id: str) -> dict[str, Any]:
+        if self._producer is None:
+            raise RuntimeError("the processor is not started")
+        message = control_message(kind, visitor_id, _time.time(), origin="web")
+        await self._producer.send_and_wait(
+            self.settings.topic("control"), encode(message), key=visitor_id.encode()
+        )
+        return {"sent": kind, "visitor_id": visitor_id, "event_id": message.event_id}
+
+
+def _advertised_host(settings: Settings) -> str:
+    host = settings.web_host
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - comparing, not binding
+        return socket.getfqdn()
+    return host
