@@ -1,0 +1,199 @@
+"""``footfall simulate`` end to end on the small rule and event files in ``data/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from footfall.cli.main import main
+from footfall.engine import command_id
+from footfall.rules import compile_rules, load_rule_files
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _default_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TICK", "IDLE_TIMEOUT", "INVITATION_TIMEOUT", "MAX_EVENT_BYTES"):
+        monkeypatch.delenv(f"FOOTFALL_{name}", raising=False)
+
+
+def simulate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[Any], str]:
+    code = main(["simulate", *args])
+    captured = capsys.readouterr()
+    commands = [orjson.loads(line) for line in captured.out.splitlines()]
+    return code, commands, captured.err
+
+
+def versions(name: str) -> dict[str, str]:
+    rules = compile_rules(load_rule_files([DATA / name]))
+    return {rule_id: rule.version for rule_id, rule in rules.rules.items()}
+
+
+def summary(commands: list[Any]) -> list[tuple[str, str, str, str | None, str]]:
+    return [
+        (
+            c["rule"]["id"],
+            c["visitor_id"],
+            c["trigger"]["source"],
+            c["trigger"]["event_id"],
+            c["trigger"]["time"],
+        )
+        for c in commands
+    ]
+
+
+def test_pricing_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    code, commands, err = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "pricing-rules.yaml"),
+        "--events",
+        str(DATA / "pricing-events.jsonl"),
+    )
+    assert code == 0 and err == ""
+    v = versions("pricing-rules.yaml")
+    invite_id = command_id("invite-pricing", v["invite-pricing"], 0, "ann", "a2")
+    assert summary(commands) == [
+        ("invite-pricing", "ann", "event", "a2", "2026-03-02T09:01:00.000Z"),
+        ("log-invited", "ann", "event", f"{invite_id}:invited", "2026-03-02T09:01:00.000Z"),
+        ("chase-ignored", "ann", "event", f"timeout:{invite_id}", "2026-03-02T09:03:00.000Z"),
+        ("long-visit", "ann", "tick", None, "2026-03-02T09:03:30.000Z"),
+        ("long-visit", "bob", "tick", None, "2026-03-02T09:03:30.000Z"),
+        ("long-visit", "ann", "event", "a4", "2026-03-02T09:04:10.000Z"),
+    ]
+    invite, logged, chased, tick_ann, tick_bob, event_ann = commands
+    assert invite["command_id"] == invite_id
+    assert invite["action"] == {
+        "index": 0,
+        "kind": "send_live_chat_invitation",
+        "params": {"message": "Hi Ann, questions about pricing?"},
+    }
+    assert invite["caused_by"] is None and invite["facts"]["hits"] == 2
+    assert logged["caused_by"] == {"rule_id": "invite-pricing", "depth": 1}
+    assert logged["facts"]["invites_sent"] == 1 and logged["facts"]["chat_status"] == "invited"
+    assert chased["action"]["params"]["body"] == (
+        "1 ignored, last on https://shop.example.com/pricing/enterprise"
+    )
+    assert chased["caused_by"] == {"rule_id": "invite-pricing", "depth": 1}
+    assert tick_ann["command_id"] == command_id(
+        "long-visit", v["long-visit"], 0, "ann", "tick:2026-03-02T09:03:30.000Z"
+    )
+    assert tick_ann["command_id"] != tick_bob["command_id"]
+    assert event_ann["command_id"] == command_id("long-visit", v["long-visit"], 0, "ann", "a4")
+    assert tick_ann["facts"]["duration_minutes"] == 3.42
+    assert tick_ann["action"]["params"]["url"] == "https://hooks.example.com/long?v=ann"
+
+
+def test_same_input_same_output(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("--rules", str(DATA / "pricing-rules.yaml"), "--events")
+    _, first, _ = simulate(capsys, *args, str(DATA / "pricing-events.jsonl"))
+    _, second, _ = simulate(capsys, *args, str(DATA / "pricing-events.jsonl"))
+    assert first == second and len(first) == 6
+
+
+def test_shorter_tick_and_invitation_timeout_from_settings(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FOOTFALL_INVITATION_TIMEOUT", "0")
+    code, commands, _ = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "pricing-rules.yaml"),
+        "--events",
+        str(DATA / "pricing-events.jsonl"),
+        "--tick",
+        "10s",
+    )
+    assert code == 0
+    assert [(c["rule"]["id"], c["visitor_id"], c["trigger"]["time"]) for c in commands] == [
+        ("invite-pricing", "ann", "2026-03-02T09:01:00.000Z"),
+        ("log-invited", "ann", "2026-03-02T09:01:00.000Z"),
+        ("long-visit", "ann", "2026-03-02T09:03:10.000Z"),
+        ("long-visit", "bob", "2026-03-02T09:03:10.000Z"),
+        ("long-visit", "ann", "2026-03-02T09:04:10.000Z"),
+    ]
+
+
+def test_remove_feeds_back_and_until_extends_ticks(capsys: pytest.CaptureFixture[str]) -> None:
+    code, commands, _ = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "remove-rules.yaml"),
+        "--events",
+        str(DATA / "remove-events.jsonl"),
+        "--until",
+        "2026-03-02T10:06:00Z",
+    )
+    assert code == 0
+    v = versions("remove-rules.yaml")
+    first_remove = command_id("remove-bots", v["remove-bots"], 0, "crawler", "c1")
+    assert summary(commands) == [
+        ("remove-bots", "crawler", "event", "c1", "2026-03-02T10:00:00.000Z"),
+        ("note-removal", "crawler", "event", f"{first_remove}:remove", "2026-03-02T10:00:00.000Z"),
+        ("remove-bots", "crawler", "event", "c2", "2026-03-02T10:00:20.000Z"),
+        (
+            "note-removal",
+            "crawler",
+            "event",
+            f"{commands[2]['command_id']}:remove",
+            "2026-03-02T10:00:20.000Z",
+        ),
+        ("idle-visitors", "human", "tick", None, "2026-03-02T10:05:30.000Z"),
+    ]
+    # the removed crawler came back in a new session: 1 hit, and never idled on a tick
+    assert commands[3]["action"]["params"]["line"] == "crawler removed after 1 hits"
+    assert commands[3]["facts"]["visits"] == 2
+    # without --until the ticks stop at the last event
+    _, short, _ = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "remove-rules.yaml"),
+        "--events",
+        str(DATA / "remove-events.jsonl"),
+    )
+    assert [c["rule"]["id"] for c in short] == [c["rule"]["id"] for c in commands[:4]]
+
+
+def test_invalid_lines_are_reported_and_skipped(capsys: pytest.CaptureFixture[str]) -> None:
+    code, commands, err = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "every-page.yaml"),
+        "--events",
+        str(DATA / "mixed-events.jsonl"),
+    )
+    assert code == 0
+    assert [c["facts"]["current_page"] for c in commands] == ["https://e.com/", "https://e.com/x"]
+    lines = err.splitlines()
+    assert [line.split(":")[0] for line in lines[:4]] == ["line 2", "line 3", "line 5", "line 6"]
+    assert "not_json" in lines[0] and "bad_time" in lines[1]
+    assert "missing_field" in lines[2] and "unknown_type" in lines[3]
+    assert lines[4] == "4 invalid lines were skipped"
+
+
+def test_events_from_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO((DATA / "remove-events.jsonl").read_text()))
+    code, commands, _ = simulate(capsys, "--rules", str(DATA / "every-page.yaml"))
+    assert code == 0 and len(commands) == 3
+
+
+def test_invalid_rule_exits_2_with_the_validation_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, commands, err = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "broken-rule.yaml"),
+        "--events",
+        str(DATA / "pricing-events.jsonl"),
+    )
+    assert code == 2 and commands == []
+    assert "broken: when.hits: unknown operator 'gtee'" in err
