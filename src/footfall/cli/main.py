@@ -25,6 +25,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "footfall.cli.simulate",
     "footfall.cli.processor",
     "footfall.cli.visitors",
+    "footfall.cli.profiles",
+    "footfall.cli.providers",
     "footfall.cli.rules",
     "footfall.cli.dev",
 )

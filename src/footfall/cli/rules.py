@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ from footfall.rules import RuleIssue, RuleSet, RuleValidationError, compile_rule
 from footfall.rules.loader import read_definition_files
 from footfall.settings import Settings
 
-__all__ = ["check_rule_files", "register", "run_validate"]
+__all__ = ["check_rule_files", "register", "run_delete", "run_list", "run_push", "run_validate"]
 
 
 def register(subparsers: Any) -> None:
@@ -36,6 +37,36 @@ def register(subparsers: Any) -> None:
     validate.add_argument("paths", nargs="+", metavar="PATH", help="rule file or directory")
     validate.set_defaults(func=run_validate)
 
+    push = commands.add_parser(
+        "push",
+        help="validate rule files and publish every rule to the rules topic",
+        description=(
+            "Validate every rule first; if any is invalid, publish nothing and exit 2 with "
+            "every problem (as 'validate' does). Otherwise publish each rule keyed by its id "
+            "with its version, print 'id version' per rule and exit 0. Running processors "
+            "apply the new versions within a second."
+        ),
+    )
+    push.add_argument("paths", nargs="+", metavar="PATH", help="rule file or directory")
+    push.set_defaults(func=run_push)
+
+    delete = commands.add_parser(
+        "delete",
+        help="delete a rule (publish its tombstone)",
+        description="Publish a tombstone for the rule: processors stop evaluating it.",
+    )
+    delete.add_argument("rule_id", metavar="ID", help="the id of the rule to delete")
+    delete.set_defaults(func=run_delete)
+
+    listing = commands.add_parser(
+        "list",
+        help="list the rules on the rules topic",
+        description="Read the rules topic to its end and print id, version, enabled, owner "
+        "and event of every rule in force.",
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON lines instead")
+    listing.set_defaults(func=run_list)
+
 
 def check_rule_files(paths: Sequence[str | Path]) -> tuple[RuleSet | None, int, list[RuleIssue]]:
     """Read and compile the rules in ``paths``: (rule set or None, files read, problems)."""
@@ -57,4 +88,62 @@ def run_validate(args: argparse.Namespace, settings: Settings) -> int:
     enabled = sum(1 for rule in rules.rules.values() if rule.enabled)
     noun = "rule" if len(rules) == 1 else "rules"
     print(f"{len(rules)} {noun} valid ({enabled} enabled) in {files} file{'s' * (files != 1)}")
+    return 0
+
+
+def run_push(args: argparse.Namespace, settings: Settings) -> int:
+    from footfall.admin.rule_admin import push_rules
+
+    rules, _files, issues = check_rule_files(args.paths)
+    if rules is None:
+        for issue in issues:
+            print(issue.located(), file=sys.stderr)
+        print("nothing pushed: fix every problem above first", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(push_rules(settings, rules))
+    except Exception as exc:  # noqa: BLE001 - any Kafka failure is reported, not raised
+        print(f"footfall rules push: cannot publish to Kafka: {exc}", file=sys.stderr)
+        return 1
+    for rule in rules.rules.values():
+        print(f"{rule.id} {rule.version}")
+    print(f"pushed {len(rules)} rules to {settings.topic('rules')}", file=sys.stderr)
+    return 0
+
+
+def run_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from footfall.admin.rule_admin import delete_rule
+
+    try:
+        asyncio.run(delete_rule(settings, args.rule_id))
+    except Exception as exc:  # noqa: BLE001 - any Kafka failure is reported, not raised
+        print(f"footfall rules delete: cannot publish to Kafka: {exc}", file=sys.stderr)
+        return 1
+    print(f"deleted {args.rule_id}")
+    return 0
+
+
+def run_list(args: argparse.Namespace, settings: Settings) -> int:
+    import orjson
+
+    from footfall.admin.rule_admin import list_rules
+    from footfall.admin.tables import format_table
+
+    try:
+        rows = asyncio.run(list_rules(settings))
+    except Exception as exc:  # noqa: BLE001 - any Kafka failure is reported, not raised
+        print(f"footfall rules list: cannot read the rules topic: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        for row in rows:
+            print(orjson.dumps(row).decode())
+        return 0
+    columns = [
+        ("id", "ID"),
+        ("version", "VERSION"),
+        ("enabled", "ENABLED"),
+        ("owner", "OWNER"),
+        ("event", "EVENT"),
+    ]
+    print(format_table(columns, rows))
     return 0
