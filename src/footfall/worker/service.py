@@ -36,7 +36,7 @@ from footfall.worker.command import Command, command_from_dict, parse_command
 from footfall.worker.commits import CommitTracker, PartitionTracker
 from footfall.worker.context import ActionContext
 from footfall.worker.directory import Directory
-from footfall.worker.donestore import DONE_RETENTION_MS, DoneIds
+from footfall.worker.donestore import DONE_RETENTION_MS, CommandLedger, ledger_record
 from footfall.worker.errors import ActionError, BadCommandError, TransientActionError
 from footfall.worker.follower import CompactedFollower
 from footfall.worker.http import make_session
@@ -96,7 +96,7 @@ class Worker:
         self.settings = settings
         self.metrics = WorkerMetrics()
         self.directory = Directory()
-        self.done = DoneIds()
+        self.ledger = CommandLedger()
         self._environ = environ
         self._clock = clock
         self._grace = grace
@@ -140,13 +140,13 @@ class Worker:
         self._followers = [
             CompactedFollower(settings, settings.topic("profiles"), self.directory.on_profile),
             CompactedFollower(settings, settings.topic("providers"), self.directory.on_provider),
-            CompactedFollower(settings, self._done_topic, self.done.on_record),
+            CompactedFollower(settings, self._done_topic, self.ledger.on_record),
         ]
         for follower in self._followers:
             await follower.start()
         allowlist = Allowlist.parse(settings.http_allowlist)
         if self._mailer is None:
-            self._smtp = SmtpPool(settings.smtp)
+            self._smtp = SmtpPool(settings.smtp, size=min(settings.worker_concurrency, 32))
         context = ActionContext(
             settings=settings,
             http=make_session(allowlist, connections=max(settings.worker_concurrency, 16)),
@@ -347,7 +347,8 @@ class Worker:
             )
             return
         kind = command.kind
-        if command.command_id in self.done or command.command_id in self._running:
+        command_id = command.command_id
+        if self.ledger.is_stale(command_id, attempts_before) or command_id in self._running:
             self.metrics.duplicates.labels(kind).inc()
             log.info("dropped a repeated command", extra={"command_id": command.command_id})
             return
@@ -376,11 +377,12 @@ class Worker:
             self._running.discard(command.command_id)
             self.metrics.latency.labels(kind).observe(time.perf_counter() - started)
         self.metrics.executed.labels(kind).inc()
-        self.done.add(command.command_id)
-        done = {"kind": kind, "at": self._clock(), "attempts": attempt}
-        await self._producer.send_and_wait(
-            self._done_topic, orjson.dumps(done), key=command.command_id.encode()
-        )
+        self.ledger.mark_finished(command_id)
+        await self._record(command_id, "done", kind, attempt)
+
+    async def _record(self, command_id: str, state: str, kind: str, attempts: int) -> None:
+        value = ledger_record(state, kind, attempts, self._clock())
+        await self._producer.send_and_wait(self._done_topic, value, key=command_id.encode())
 
     async def _failed(
         self,
@@ -401,6 +403,8 @@ class Worker:
             await self._producer.send_and_wait(
                 self._retry_topic, envelope.encode(), key=command.visitor_id.encode()
             )
+            self.ledger.mark_retrying(command.command_id, attempt)
+            await self._record(command.command_id, "retrying", kind, attempt)
             self.metrics.retried.labels(kind).inc()
             return
         reason = "retries_exhausted" if retriable else "action_failed"
