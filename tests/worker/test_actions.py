@@ -17,7 +17,7 @@ from footfall.settings import Settings
 from footfall.worker.actions import ACTIONS
 from footfall.worker.command import command_from_dict, derive_id
 from footfall.worker.context import ActionContext
-from footfall.worker.directory import Directory, ProfileEntry, ProviderEntry
+from footfall.worker.directory import Directory, Profile, Provider
 from footfall.worker.errors import (
     BadCommandError,
     ConfigurationError,
@@ -165,7 +165,7 @@ async def test_call_web_page_bad_params(ctx) -> None:
 
 async def test_notify_external_provider_signed(peer, ctx) -> None:
     p, base = peer
-    ctx.directory.providers["acme"] = ProviderEntry("acme", f"{base}/wh", "ACME_SECRET", 5.0)
+    ctx.directory.providers["acme"] = Provider("acme", f"{base}/wh", "ACME_SECRET", 5.0)
     raw = await run("notify_external_provider", {"provider": "acme", "payload": {"x": 1}}, ctx)
     _, path, headers, body = p.requests[0]
     assert path == "/wh"
@@ -178,7 +178,7 @@ async def test_notify_external_provider_missing_provider_or_secret(peer, ctx) ->
     _, base = peer
     with pytest.raises(ConfigurationError, match="unknown provider"):
         await run("notify_external_provider", {"provider": "nope"}, ctx)
-    ctx.directory.providers["acme"] = ProviderEntry("acme", f"{base}/wh", "UNSET_VAR", 5.0)
+    ctx.directory.providers["acme"] = Provider("acme", f"{base}/wh", "UNSET_VAR", 5.0)
     with pytest.raises(ConfigurationError, match="UNSET_VAR"):
         await run("notify_external_provider", {"provider": "acme"}, ctx)
 
@@ -237,7 +237,7 @@ async def test_send_email(ctx) -> None:
 
 
 async def test_notification_profile_email_and_sms(ctx) -> None:
-    ctx.directory.profiles["agent:alice"] = ProfileEntry(
+    ctx.directory.profiles["agent:alice"] = Profile(
         "agent:alice", "Alice", ("alice@example.com",), ("5551234@sms.example.com",), True
     )
     long_subject, long_body = "S" * 300, "B" * 500
@@ -259,7 +259,7 @@ async def test_notification_profile_email_and_sms(ctx) -> None:
     [({"role": "admin"}, "admin", False), ({"role": "admin", "id": "root"}, "admin:x", True)],
 )
 async def test_notification_profile_disabled_or_missing(ctx, owner, profile, enabled) -> None:
-    ctx.directory.profiles[profile] = ProfileEntry(profile, "P", ("p@example.com",), (), enabled)
+    ctx.directory.profiles[profile] = Profile(profile, "P", ("p@example.com",), (), enabled)
     with pytest.raises(ConfigurationError):
         await run("use_my_notification_profile", {"subject": "s", "body": "b"}, ctx, owner=owner)
     assert ctx.mailer.sent == []  # type: ignore[attr-defined]
