@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from footfall.durations import parse_duration
-from footfall.errors import DurationError
 from footfall.rules._report import Report, at, show
 from footfall.rules.templates import (
     Escape,
@@ -26,7 +24,7 @@ from footfall.rules.templates import (
     parse_template,
     render_json,
 )
-from footfall.rules.values import ValueProblem, parse_positive_duration
+from footfall.rules.values import ValueProblem, parse_finite_duration, parse_positive_duration
 
 __all__ = [
     "ACTION_KINDS",
@@ -120,8 +118,8 @@ def compile_action(raw: object, index: int, path: str, report: Report) -> Compil
     max_frequency = 0.0
     if "max_frequency" in raw:
         try:
-            max_frequency = parse_duration(raw["max_frequency"])
-        except DurationError as exc:
+            max_frequency = parse_finite_duration(raw["max_frequency"])
+        except ValueProblem as exc:
             report.add(at(path, "max_frequency"), str(exc))
     per = raw.get("per", "rule")
     if per not in ("rule", "visitor"):

@@ -26,6 +26,7 @@ __all__ = [
     "parse_cidr",
     "parse_datetime",
     "parse_day",
+    "parse_finite_duration",
     "parse_ip",
     "parse_number",
     "parse_positive_duration",
@@ -69,9 +70,13 @@ def parse_string(value: object, *, allow_empty: bool = False) -> str:
 def parse_number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueProblem(f"expected a number, got {show(value)}{_yaml_hint(value)}")
-    if isinstance(value, float) and not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
         raise ValueProblem(f"expected a finite number, got {show(value)}")
-    return float(value)
+    return number
 
 
 def parse_time(value: object) -> int:
@@ -115,7 +120,7 @@ def parse_datetime(value: object) -> float:
         )
     try:
         return datetime.fromisoformat(value.strip().replace("z", "Z")).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueProblem(f"not a valid date-time: {show(value)}") from None
 
 
@@ -144,12 +149,23 @@ def parse_cidr(value: object) -> IPNetwork:
     raise ValueProblem(f"{show(value)} has host bits set: did you mean '{net}'?")
 
 
-def parse_positive_duration(value: object) -> float:
+def parse_finite_duration(value: object) -> float:
+    """A duration in seconds (``0`` allowed), finite."""
     try:
         seconds = parse_duration(value)  # type: ignore[arg-type]
     except DurationError as exc:
         raise ValueProblem(str(exc)) from None
-    if not math.isfinite(seconds) or seconds <= 0:
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds):
+        raise ValueProblem(f"expected a finite duration, got {show(value)}")
+    return seconds
+
+
+def parse_positive_duration(value: object) -> float:
+    """A duration in seconds, greater than zero."""
+    seconds = parse_finite_duration(value)
+    if seconds <= 0:
         raise ValueProblem(f"expected a duration greater than zero, got {show(value)}")
     return seconds
 

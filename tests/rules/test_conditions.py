@@ -1,0 +1,103 @@
+"""Condition trees: all/any/not, bare lists, single leaves, absent when, shared leaves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from footfall.rules import RuleSet, compile_rule
+
+from .helpers import ctx, holds, raw_rule
+
+FACTS = {"country": "DE", "hits": 5, "language": "de-DE"}
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (None, True),
+        ({"country": {"eq": "de"}}, True),
+        ([{"country": {"eq": "de"}}, {"hits": {"gte": 5}}], True),
+        ([{"country": {"eq": "de"}}, {"hits": {"gte": 6}}], False),
+        ({"all": [{"country": {"eq": "de"}}, {"hits": {"gte": 6}}]}, False),
+        ({"all": []}, True),
+        ({"any": [{"country": {"eq": "fr"}}, {"hits": {"gte": 5}}]}, True),
+        ({"any": [{"country": {"eq": "fr"}}, {"hits": {"gte": 6}}]}, False),
+        ({"not": {"country": {"eq": "fr"}}}, True),
+        ({"not": {"country": {"eq": "de"}}}, False),
+        ({"not": [{"country": {"eq": "de"}}, {"hits": {"gt": 9}}]}, True),
+        (
+            {
+                "all": [
+                    {"hits": {"gte": 3}},
+                    {
+                        "any": [
+                            {"country": {"in": ["AT", "CH"]}},
+                            {"language": {"starts_with": "de"}},
+                        ]
+                    },
+                    {"not": {"any": [{"country": {"eq": "us"}}, {"hits": {"gt": 100}}]}},
+                ]
+            },
+            True,
+        ),
+    ],
+)
+def test_groups(when: Any, expected: bool) -> None:
+    assert holds(when, FACTS) is expected
+
+
+def test_not_of_missing_value_holds() -> None:
+    assert holds({"not": {"customer_email": {"contains": "@example.com"}}}, {})
+
+
+class CountingContext:
+    """A context that counts how often each fact is read."""
+
+    def __init__(self, facts: dict[str, object]) -> None:
+        self.now = 0.0
+        self._facts = facts
+        self.reads: dict[str, int] = {}
+        outer = self
+
+        class Facts(dict[str, object]):
+            def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+                outer.reads[key] = outer.reads.get(key, 0) + 1
+                return facts.get(key, default)
+
+        self.facts = Facts()
+
+    def window_count(self, field: str, seconds: float) -> int:
+        self.reads[f"window:{field}"] = self.reads.get(f"window:{field}", 0) + 1
+        return 0
+
+
+def test_identical_leaves_are_evaluated_once_per_matching_call() -> None:
+    shared = {"hits": {"gte": 2, "window": "5m"}}
+    rules = [
+        compile_rule(
+            raw_rule(
+                id=f"r{i}", when={"all": [{"site": {"eq": "main"}}, shared, {"any": [shared]}]}
+            )
+        )
+        for i in range(20)
+    ]
+    counting = CountingContext({"site": "main"})
+    assert RuleSet(rules).matching("online_activity", counting) == []
+    assert counting.reads["window:hits"] == 1
+
+
+def test_cheap_conditions_run_before_regexes() -> None:
+    rule = compile_rule(
+        raw_rule(when=[{"current_page_title": {"matches": "x+"}}, {"hits": {"gt": 1}}])
+    )
+    counting = CountingContext({"hits": 0, "current_page_title": "xx"})
+    assert not RuleSet([rule]).matching("online_activity", counting)
+    assert "current_page_title" not in counting.reads
+
+
+def test_holds_needs_no_index() -> None:
+    rule = compile_rule(raw_rule(when={"country": {"in": ["de"]}}))
+    assert rule.holds(ctx({"country": "DE"}))
+    assert not rule.holds(ctx({"country": "FR"}))
