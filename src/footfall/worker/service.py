@@ -77,7 +77,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._worker._on_revoked(list(revoked))
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        log.info("partitions assigned", extra={"partitions": [str(tp) for tp in assigned]})
+        names = sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned)
+        log.info("partitions assigned", extra={"partitions": names})
 
 
 class Worker:
