@@ -9,7 +9,7 @@ around :class:`Engine` (see ``docs/engine.md``)::
         command = rule_throttle.admit(candidate)  # None when throttled per rule
 """
 
-from footfall.engine.commands import Candidate, Command, RuleRef, Trigger, command_id
+from footfall.engine.commands import Candidate, Command, Evaluation, RuleRef, Trigger, command_id
 from footfall.engine.engine import MAX_DEPTH, RULE_EVENT_OF, Engine, EngineConfig, Outcome
 from footfall.engine.facts import facts_at, json_facts
 from footfall.engine.feedback import feedback_for, produces_feedback
@@ -23,6 +23,7 @@ __all__ = [
     "Command",
     "Engine",
     "EngineConfig",
+    "Evaluation",
     "Outcome",
     "RuleRef",
     "RuleThrottle",

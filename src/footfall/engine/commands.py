@@ -11,13 +11,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from footfall.engine.facts import json_facts, with_local_time
 from footfall.events import CausedBy
 
-__all__ = ["Candidate", "Command", "RuleRef", "Trigger", "command_id"]
+if TYPE_CHECKING:
+    from footfall.rules import CompiledAction, CompiledRule
+
+__all__ = ["Candidate", "Command", "Evaluation", "RuleRef", "Trigger", "command_id"]
 
 
 def command_id(
@@ -140,34 +144,124 @@ class Command:
         return cls.from_dict(orjson.loads(data))
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A command before the per-rule throttle.
+class Evaluation:
+    """What the candidates of one evaluation share: facts, built into JSON once, lazily.
 
-    ``now`` is the evaluation time (epoch seconds). ``needs_rule_throttle`` is True when
-    the action sets ``max_frequency`` with ``per: rule``; such candidates must go
-    through a :class:`RuleThrottle` (keyed by ``throttle_key``) shared by all visitors.
+    ``facts`` is what the rules saw (``facts_at``); ``json(timezone)`` the JSON form
+    commands carry, with the local time and day of that zone.
     """
 
-    command: Command
-    max_frequency: float
-    per: str
-    now: float
+    __slots__ = ("_by_zone", "_json", "facts", "now")
+
+    def __init__(self, facts: Mapping[str, object], now: float) -> None:
+        self.facts = facts
+        self.now = now
+        self._json: dict[str, object] | None = None
+        self._by_zone: dict[str, dict[str, object]] = {}
+
+    def json(self, timezone: str) -> dict[str, object]:
+        out = self._by_zone.get(timezone)
+        if out is None:
+            if self._json is None:
+                self._json = json_facts(self.facts)
+            out = self._by_zone[timezone] = with_local_time(self._json, timezone, self.now)
+        return out
+
+
+class Candidate:
+    """A command before the per-rule throttle, built only when it is needed.
+
+    ``now`` is the evaluation time (epoch seconds). ``needs_rule_throttle`` is True when
+    the action sets ``max_frequency`` with ``per: rule``; such candidates must go through
+    a :class:`RuleThrottle` (keyed by ``throttle_key``) shared by all visitors. Reading
+    ``command`` (or ``to_dict``) renders the templates and computes the command id.
+    """
+
+    __slots__ = (
+        "_command",
+        "action",
+        "caused_by",
+        "evaluation",
+        "identity",
+        "max_frequency",
+        "now",
+        "per",
+        "rule",
+        "suppressed",
+        "throttle_key",
+        "trigger",
+        "visitor_id",
+    )
+
+    def __init__(
+        self,
+        rule: CompiledRule,
+        action: CompiledAction,
+        visitor_id: str,
+        trigger: Trigger,
+        identity: str,
+        evaluation: Evaluation,
+        caused_by: CausedBy | None,
+        suppressed: int,
+    ) -> None:
+        self.rule: CompiledRule | None = rule
+        self.action: CompiledAction | None = action
+        self.visitor_id = visitor_id
+        self.trigger = trigger
+        self.identity = identity
+        self.evaluation: Evaluation | None = evaluation
+        self.caused_by = caused_by
+        self.suppressed = suppressed
+        self.max_frequency = action.max_frequency
+        self.per = action.per
+        self.now = evaluation.now
+        self.throttle_key = f"{rule.id}#{action.index}"
+        self._command: Command | None = None
 
     @property
     def needs_rule_throttle(self) -> bool:
         return self.max_frequency > 0 and self.per == "rule"
 
     @property
-    def throttle_key(self) -> str:
-        """``<rule id>#<action index>``: the key of the per-rule throttle mark."""
-        return f"{self.command.rule.id}#{self.command.action_index}"
+    def command(self) -> Command:
+        """The command (carrying the per-visitor suppressed count)."""
+        command = self._command
+        if command is None:
+            command = self._command = self._build()
+        return command
+
+    def _build(self) -> Command:
+        rule, action, evaluation = self.rule, self.action, self.evaluation
+        assert rule is not None and action is not None and evaluation is not None
+        facts = evaluation.json(rule.timezone)
+        values = dict(facts)
+        values["visitor_id"] = self.visitor_id
+        values["rule.id"] = rule.id
+        values["rule.name"] = rule.name
+        values["event.type"] = self.trigger.event
+        values["event.time"] = self.trigger.time
+        return Command(
+            command_id=command_id(
+                rule.id, rule.version, action.index, self.visitor_id, self.identity
+            ),
+            rule=RuleRef(rule.id, rule.name, rule.version, rule.owner.role, rule.owner.id),
+            action_index=action.index,
+            action_kind=action.kind,
+            params=action.render(values),
+            visitor_id=self.visitor_id,
+            trigger=self.trigger,
+            facts=facts,
+            fired_at=self.trigger.time,
+            suppressed_since_last=self.suppressed,
+            caused_by=self.caused_by,
+        )
 
     def admitted(self, suppressed_since_last: int) -> Command:
         """The command this candidate becomes, carrying the suppressed count."""
-        if suppressed_since_last == self.command.suppressed_since_last:
-            return self.command
-        return replace(self.command, suppressed_since_last=suppressed_since_last)
+        command = self.command
+        if suppressed_since_last == command.suppressed_since_last:
+            return command
+        return replace(command, suppressed_since_last=suppressed_since_last)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,9 +273,21 @@ class Candidate:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Candidate:
-        return cls(
-            Command.from_dict(data["command"]),
-            float(data["max_frequency"]),
-            str(data["per"]),
-            float(data["now"]),
-        )
+        """A candidate read back from its dict (already built: no rule needed)."""
+        command = Command.from_dict(data["command"])
+        candidate = cls.__new__(cls)
+        candidate.rule = candidate.action = candidate.evaluation = None
+        candidate.visitor_id = command.visitor_id
+        candidate.trigger = command.trigger
+        candidate.identity = ""
+        candidate.caused_by = command.caused_by
+        candidate.suppressed = command.suppressed_since_last
+        candidate.max_frequency = float(data["max_frequency"])
+        candidate.per = str(data["per"])
+        candidate.now = float(data["now"])
+        candidate.throttle_key = f"{command.rule.id}#{command.action_index}"
+        candidate._command = command
+        return candidate
+
+    def __repr__(self) -> str:
+        return f"Candidate({self.throttle_key!r}, {self.visitor_id!r}, {self.trigger!r})"

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from footfall.engine.commands import Candidate, Command, RuleRef, Trigger, command_id
-from footfall.engine.facts import EngineContext, facts_at, json_facts
+from footfall.engine.commands import Candidate, Evaluation, Trigger
+from footfall.engine.facts import EngineContext, facts_at
 from footfall.engine.state import VisitorState
 from footfall.engine.throttle import pass_mark
 from footfall.engine.timing import TickPlan
@@ -181,38 +181,45 @@ class Engine:
     # -- evaluation -----------------------------------------------------------------------
 
     def _tick_online(self, state: VisitorState, now: float, out: list[Candidate]) -> int:
-        """Evaluate ``online_activity`` at a tick; fire only rules with a rising edge.
+        """Evaluate ``online_activity`` at a tick; fire only rules with a rising edge."""
+        rules = self._rules.rules_for(_ONLINE)
+        if not rules:
+            return 0
+        ctx = EngineContext(state, now, facts_at(state, now))
+        held = self._online(state, ctx)
+        before = state.held
+        state.held = frozenset(held)
+        rising = [rule_id for rule_id in held if rule_id not in before]
+        if rising:
+            when = format_time(now)
+            by_id = self._rules.rules
+            self._fire(
+                state,
+                [by_id[rule_id] for rule_id in sorted(rising)],
+                ctx,
+                _ONLINE,
+                "tick",
+                None,
+                f"tick:{when}",
+                when,
+                None,
+                out,
+            )
+        return len(rules)
 
-        When nothing changed since the visitor's last full evaluation under these rules,
-        only the time-dependent rules are evaluated: the others hold as they did.
+    def _online(self, state: VisitorState, ctx: EngineContext) -> list[str]:
+        """Ids of the ``online_activity`` rules that hold (see :mod:`.timing`).
+
+        Reuses the visitor's last full evaluation when nothing changed since.
         """
         plan = self._plan
         if state._evaluated is plan.token:
-            ruleset = plan.timed
-            rules = ruleset.rules_for(_ONLINE)
-            if not rules:
-                return 0
-            ctx = EngineContext(state, now, facts_at(state, now))
-            timed = ruleset.matching(_ONLINE, ctx)
-            before = state.held
-            kept = [i for i in before if i not in ruleset.rules]
-            held_ids = frozenset(kept).union(r.id for r in timed)
-            rising = [r for r in timed if r.id not in before]
-        else:
-            rules = self._rules.rules_for(_ONLINE)
-            if not rules:
-                return 0
-            ctx = EngineContext(state, now, facts_at(state, now))
-            held = self._rules.matching(_ONLINE, ctx)
-            before = state.held
-            held_ids = frozenset(r.id for r in held)
-            rising = [r for r in held if r.id not in before]
-            state._evaluated = plan.token
-        state.held = held_ids
-        if rising:
-            when = format_time(now)
-            self._fire(state, rising, ctx, _ONLINE, "tick", None, f"tick:{when}", when, None, out)
-        return len(rules)
+            return state._steady + plan.recheck(state._armed, ctx)
+        steady, armed, clocked = plan.evaluate(ctx)
+        state._steady = steady
+        state._armed = armed
+        state._evaluated = plan.token
+        return steady + clocked
 
     def _evaluate_event(
         self, state: VisitorState, event: Event, rule_event: str, out: list[Candidate]
@@ -222,13 +229,16 @@ class Engine:
             return 0
         if event.depth > MAX_DEPTH:
             return 0
-        online = rule_event == _ONLINE
         sent = event.text if event.type == "chat_message" else None
         ctx = EngineContext(state, event.time, facts_at(state, event.time, sent))
-        held = self._rules.matching(rule_event, ctx)
-        if online:
-            state.held = frozenset(r.id for r in held) if held else frozenset()
-            state._evaluated = self._plan.token
+        held: Sequence[CompiledRule]
+        if rule_event == _ONLINE:
+            ids = self._online(state, ctx)
+            state.held = frozenset(ids)
+            by_id = self._rules.rules
+            held = [by_id[rule_id] for rule_id in sorted(ids)]
+        else:
+            held = self._rules.matching(rule_event, ctx)
         fired = self._permitted(held, event.caused_by)
         if fired:
             self._fire_for(state, fired, ctx, rule_event, event, out)
@@ -312,48 +322,31 @@ class Engine:
         """Turn fired rules into candidates (per-visitor throttle applied here)."""
         now = ctx.now
         trigger = Trigger(rule_event, source, event_id, when)
-        by_zone: dict[str, dict[str, object]] = {}
+        evaluation = Evaluation(ctx.facts, now)
         visitor_id = state.visitor_id
+        marks = state.throttle
         for rule in rules:
-            facts = by_zone.get(rule.timezone)
-            if facts is None:
-                facts = by_zone[rule.timezone] = json_facts(state, ctx.facts, rule.timezone, now)
-            ref: RuleRef | None = None
-            values: dict[str, object] | None = None
             for action in rule.actions:
                 suppressed = 0
                 if action.max_frequency > 0 and action.per == "visitor":
                     passed = pass_mark(
-                        state.throttle, f"{rule.id}#{action.index}", now, action.max_frequency
+                        marks, f"{rule.id}#{action.index}", now, action.max_frequency
                     )
                     if passed is None:
                         continue
                     suppressed = passed
-                if ref is None:
-                    ref = RuleRef(rule.id, rule.name, rule.version, rule.owner.role, rule.owner.id)
-                    values = dict(facts)
-                    values["visitor_id"] = visitor_id
-                    values["rule.id"] = rule.id
-                    values["rule.name"] = rule.name
-                    values["event.type"] = rule_event
-                    values["event.time"] = when
-                assert values is not None
-                command = Command(
-                    command_id=command_id(
-                        rule.id, rule.version, action.index, visitor_id, identity
-                    ),
-                    rule=ref,
-                    action_index=action.index,
-                    action_kind=action.kind,
-                    params=action.render(values),
-                    visitor_id=visitor_id,
-                    trigger=trigger,
-                    facts=facts,
-                    fired_at=when,
-                    suppressed_since_last=suppressed,
-                    caused_by=caused_by,
+                out.append(
+                    Candidate(
+                        rule,
+                        action,
+                        visitor_id,
+                        trigger,
+                        identity,
+                        evaluation,
+                        caused_by,
+                        suppressed,
+                    )
                 )
-                out.append(Candidate(command, action.max_frequency, action.per, now))
 
 
 def _short(key: str) -> str:

@@ -16,7 +16,14 @@ from footfall.rules.clock import clock_for
 from footfall.rules.fields import FACT_FIELDS
 from footfall.rules.values import DAYS
 
-__all__ = ["DATETIME_FACTS", "EngineContext", "facts_at", "json_facts", "local_time_facts"]
+__all__ = [
+    "DATETIME_FACTS",
+    "EngineContext",
+    "facts_at",
+    "json_facts",
+    "local_time_facts",
+    "with_local_time",
+]
 
 DATETIME_FACTS = frozenset(
     {"session_start", "invitation_last_sent", "last_chat_at", "first_chat_at"}
@@ -111,36 +118,27 @@ def local_time_facts(timezone: str, now: float) -> tuple[str, str]:
     return f"{minute // 60:02d}:{minute % 60:02d}", DAYS[day]
 
 
-def json_facts(
-    state: VisitorState, facts: Mapping[str, object], timezone: str, now: float
-) -> dict[str, object]:
-    """The facts of one evaluation in JSON form, for commands and templates.
-
-    Led by the rule's local ``time_of_day`` and ``day_of_week``, then the facts in
-    catalogue order, then the two clocks. Datetimes become RFC 3339 strings; minutes
-    are rounded to 2 decimals. ``facts`` is what :func:`facts_at` returned for ``state``.
+def json_facts(facts: Mapping[str, object]) -> dict[str, object]:
+    """Facts in JSON form and catalogue order: datetimes as RFC 3339 strings, minutes
+    rounded to 2 decimals. ``facts`` is what :func:`facts_at` returned.
     """
-    base = state._json
-    if base is None:
-        base = state._json = _json_base(state._facts or _base_facts(state))
-    time_of_day, day_of_week = local_time_facts(timezone, now)
-    out: dict[str, object] = {"time_of_day": time_of_day, "day_of_week": day_of_week}
-    out.update(base)
-    duration = facts.get("duration_minutes")
-    if duration is not None:
-        out["duration_minutes"] = round(duration, 2)  # type: ignore[call-overload]
-        out["idle_minutes"] = round(facts["idle_minutes"], 2)  # type: ignore[call-overload]
-    sent = facts.get("sent_message")
-    if sent is not None:
-        out["sent_message"] = sent
-    return out
-
-
-def _json_base(facts: Mapping[str, object]) -> dict[str, object]:
     out: dict[str, object] = {}
     for name in FACT_FIELDS:
         value = facts.get(name)
-        if value is None or name in _MINUTE_FACTS:
+        if value is None:
             continue
-        out[name] = format_time(value) if name in DATETIME_FACTS else value
+        if name in DATETIME_FACTS:
+            out[name] = format_time(value)
+        elif name in _MINUTE_FACTS:
+            out[name] = round(value, 2)  # type: ignore[call-overload]
+        else:
+            out[name] = value
+    return out
+
+
+def with_local_time(facts: Mapping[str, object], timezone: str, now: float) -> dict[str, object]:
+    """JSON facts led by ``time_of_day`` and ``day_of_week`` in ``timezone`` at ``now``."""
+    time_of_day, day_of_week = local_time_facts(timezone, now)
+    out: dict[str, object] = {"time_of_day": time_of_day, "day_of_week": day_of_week}
+    out.update(facts)
     return out

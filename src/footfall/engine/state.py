@@ -81,9 +81,10 @@ class VisitorState:
     """The state of one visitor. See the module docstring for the bounds."""
 
     __slots__ = (
+        "_armed",
         "_evaluated",
         "_facts",
-        "_json",
+        "_steady",
         "agent",
         "browser",
         "chat_id",
@@ -188,11 +189,12 @@ class VisitorState:
         self.windows: dict[str, list[float]] = {}
         self.held: frozenset[str] = frozenset()
         self.throttle: dict[str, list[float]] = {}  # "rule\x1findex" -> [until, suppressed]
-        # caches, never serialised: facts that do not depend on the evaluation time (and
-        # their JSON form), and the rule-set token of the last full online evaluation
+        # caches, never serialised: facts that do not depend on the evaluation time, and
+        # what the last full online evaluation found under which rules
         self._facts: dict[str, object] | None = None
-        self._json: dict[str, object] | None = None
         self._evaluated: object = None
+        self._steady: list[str] = []
+        self._armed: tuple[str, ...] = ()
 
     # -- small helpers used by the transitions -------------------------------------------
 
@@ -254,7 +256,6 @@ class VisitorState:
     def changed(self) -> None:
         """Forget the cached facts after a change."""
         self._facts = None
-        self._json = None
         self._evaluated = None
 
     # -- serialisation -------------------------------------------------------------------

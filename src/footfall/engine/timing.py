@@ -1,21 +1,33 @@
-"""Which rules depend on the evaluation time, so ticks can skip the others.
+"""Evaluating ``online_activity`` cheaply on ticks, by separating what the clock changes.
 
-Between two evaluations of a visitor whose state did not change, only conditions on
-the clock can change their result: ``duration_minutes``, ``idle_minutes``,
-``time_of_day``, ``day_of_week``, any ``window`` count, and datetime ``within`` /
-``older_than``. A rule with none of them holds on a tick exactly when it held at the
-previous evaluation, so it cannot have a rising edge and the tick need not evaluate it.
+Between two evaluations of a visitor whose state did not change, only conditions on the
+clock can change their result: ``duration_minutes``, ``idle_minutes``, ``time_of_day``,
+``day_of_week``, any ``window`` count, and datetime ``within`` / ``older_than``.
+
+:class:`TickPlan` splits the enabled ``online_activity`` rules of a rule set once:
+
+* ``steady``: rules with no clock condition at all;
+* for the others, the top-level conjuncts of ``when`` without a clock condition
+  (``static``, compiled as a rule of the same id) and the ones with (``clocked``).
+
+A full evaluation matches ``steady`` and ``static`` (both indexed), then tests the clock
+part of the rules whose static part holds (the visitor's *armed* rules). A tick for a
+visitor whose state did not change since its last full evaluation reuses the held
+steady rules and the armed set, and tests only the armed rules' clock parts. Both give
+exactly what matching the whole rule set gives (``when`` = static AND clocked).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from footfall.rules import CompiledRule, RuleSet
+from footfall.rules import CompiledRule, EvalContext, RuleSet, compile_rule
 from footfall.rules.fields import FIELDS
 
 __all__ = ["TickPlan", "time_dependent"]
 
+_ONLINE = "online_activity"
 _CLOCK_FIELDS = frozenset({"duration_minutes", "idle_minutes", "time_of_day", "day_of_week"})
 _CLOCK_OPERATORS = frozenset({"window", "within", "older_than"})
 _GROUPS = ("all", "any", "not")
@@ -26,9 +38,6 @@ def time_dependent(rule: CompiledRule) -> bool:
 
     Anything not recognised counts as time-dependent (the safe answer).
     """
-    flag = getattr(rule, "time_dependent", None)
-    if isinstance(flag, bool):
-        return flag
     return _timed(rule.data.get("when"))
 
 
@@ -53,17 +62,55 @@ def _timed(condition: object) -> bool:
     return False
 
 
-class TickPlan:
-    """The ``online_activity`` rules a tick must evaluate, for one rule set.
+def _conjuncts(condition: object) -> list[Any]:
+    """The top-level conditions that must all hold (nested ``all`` groups flattened)."""
+    if isinstance(condition, list):
+        return [c for item in condition for c in _conjuncts(item)]
+    if isinstance(condition, Mapping) and len(condition) == 1 and "all" in condition:
+        return _conjuncts(condition["all"])
+    return [condition]
 
-    ``timed`` holds only the time-dependent ones; ``token`` identifies the rule set so
-    that a visitor's last full evaluation is only trusted under the same rules.
+
+def _part(rule: CompiledRule, conditions: list[Any]) -> CompiledRule:
+    data = {k: v for k, v in rule.data.items() if k != "when"}
+    if conditions:
+        data["when"] = {"all": conditions}
+    return compile_rule(data)
+
+
+class TickPlan:
+    """The split ``online_activity`` rules of one rule set (see the module docstring).
+
+    ``token`` identifies the plan, so that a visitor's cached evaluation is only reused
+    under the same rules.
     """
 
-    __slots__ = ("rules", "timed", "token")
+    __slots__ = ("clocked", "rules", "static", "steady", "token")
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
-        online = rules.rules_for("online_activity")
-        self.timed = RuleSet(r for r in online if time_dependent(r))
+        steady: list[CompiledRule] = []
+        static: list[CompiledRule] = []
+        clocked: dict[str, CompiledRule] = {}
+        for rule in rules.rules_for(_ONLINE):
+            if not time_dependent(rule):
+                steady.append(rule)
+                continue
+            parts = _conjuncts(rule.data.get("when"))
+            static.append(_part(rule, [c for c in parts if not _timed(c)]))
+            clocked[rule.id] = _part(rule, [c for c in parts if _timed(c)])
+        self.steady = RuleSet(steady)
+        self.static = RuleSet(static)
+        self.clocked: Mapping[str, CompiledRule] = clocked
         self.token = object()
+
+    def evaluate(self, ctx: EvalContext) -> tuple[list[str], tuple[str, ...], list[str]]:
+        """A full evaluation: (held steady ids, armed ids, held clocked ids), each sorted."""
+        steady = [r.id for r in self.steady.matching(_ONLINE, ctx)]
+        armed = tuple(r.id for r in self.static.matching(_ONLINE, ctx))
+        return steady, armed, self.recheck(armed, ctx)
+
+    def recheck(self, armed: tuple[str, ...], ctx: EvalContext) -> list[str]:
+        """The armed rules whose clock part holds now."""
+        clocked = self.clocked
+        return [rule_id for rule_id in armed if clocked[rule_id].holds(ctx)]
