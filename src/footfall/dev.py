@@ -137,6 +137,8 @@ def child_environment(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # the run is thrown away at exit: keep the processor's tables in memory unless asked
+    env.setdefault("FOOTFALL_STORE", "memory://")
     for name in ("FOOTFALL_SMTP_USERNAME", "FOOTFALL_SMTP_PASSWORD"):
         env.pop(name, None)
     return env
