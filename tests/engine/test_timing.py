@@ -1,0 +1,123 @@
+"""Ticks reuse a visitor's last evaluation; the result must equal evaluating every rule."""
+
+from __future__ import annotations
+
+import random
+
+from footfall.engine import Engine, VisitorState
+from footfall.engine.engine import EngineContext
+from footfall.engine.timing import TickPlan, time_dependent
+from footfall.events import format_time
+from footfall.simulation import Simulation
+from footfall.testing import BASE_TIME, chat, email_action, page_view, rule, rules_of
+
+
+class NaiveEngine(Engine):
+    """Matches every online_activity rule on every evaluation."""
+
+    def _online(self, state: VisitorState, ctx: EngineContext) -> list[str]:
+        return [r.id for r in self.rules.matching("online_activity", ctx)]
+
+
+PAGES = ["/", "/pricing", "/docs", "/checkout"]
+
+
+def random_rules(rng: random.Random, n: int) -> list[dict[str, object]]:
+    leaves = [
+        lambda: {"current_page": {"contains": rng.choice(PAGES[1:])}},
+        lambda: {"country": {"in": rng.sample(["DE", "FR", "US"], 2)}},
+        lambda: {"hits": {"gte": rng.randint(1, 4)}},
+        lambda: {"hits": {"gte": rng.randint(2, 3), "window": "2m"}},
+        lambda: {"duration_minutes": {"between": sorted([rng.randint(0, 3), rng.randint(1, 6)])}},
+        lambda: {"idle_minutes": {"gt": rng.randint(0, 2)}},
+        lambda: {"time_of_day": {"between": ["08:02", "08:20"]}},
+        lambda: {"chat_status": {"eq": "invited"}},
+        lambda: {"session_start": {"within": "3m"}},
+        lambda: {"invites_sent": {"lt": 2}},
+    ]
+    rules = []
+    for i in range(n):
+        conds = [rng.choice(leaves)() for _ in range(rng.randint(1, 3))]
+        when: object = {"all": conds}
+        if len(conds) > 1 and rng.random() < 0.3:
+            when = {"any": conds}
+        if rng.random() < 0.2:
+            when = [conds[0], {"not": rng.choice(leaves)()}]
+        rules.append(
+            rule(f"r{i:02d}", when=when, actions=[email_action(max_frequency="1m", per="visitor")])
+        )
+    rules.append(
+        rule(
+            "invite",
+            when={"current_page": {"contains": "/checkout"}},
+            actions=[{"kind": "send_live_chat_invitation", "message": "hi"}],
+        )
+    )
+    return rules
+
+
+def random_events(rng: random.Random, n: int) -> list[object]:
+    out: list[object] = []
+    t = 0.0
+    for k in range(n):
+        t += rng.uniform(0, 20)
+        v = f"v{rng.randint(0, 5)}"
+        when = format_time(BASE_TIME + t)
+        r = rng.random()
+        if r < 0.8:
+            out.append(
+                page_view(
+                    v,
+                    when,
+                    f"https://e.com{rng.choice(PAGES)}",
+                    country=rng.choice(["DE", "FR", "US"]),
+                    event_id=f"e{k}",
+                )
+            )
+        elif r < 0.9:
+            out.append(chat("chat_invited", v, when, invitation_id=f"i{k}"))
+        else:
+            out.append(chat("chat_message", v, when, sender="visitor", text="hi"))
+    return out
+
+
+def run(engine: Engine, events: list[object]) -> list[bytes]:
+    sim = Simulation(engine.rules, tick=15.0)
+    sim.engine = engine
+    commands = []
+    for e in events:
+        commands.extend(c.to_json() for c in sim.feed(e))  # type: ignore[arg-type]
+    commands.extend(c.to_json() for c in sim.finish(sim.clock + 900 if sim.clock else None))
+    return commands
+
+
+def test_split_evaluation_equals_full_evaluation() -> None:
+    for seed in range(8):
+        rng = random.Random(seed)
+        rules = rules_of(*random_rules(rng, 30))
+        events = random_events(rng, 300)
+        fast = run(Engine(rules), events)
+        slow = run(NaiveEngine(rules), events)
+        assert fast == slow
+        assert len(fast) > 20
+
+
+def test_time_dependence() -> None:
+    rules = rules_of(
+        rule("steady", when={"all": [{"hits": {"gte": 2}}, {"country": {"eq": "DE"}}]}),
+        rule("clock", when={"duration_minutes": {"gte": 2}}),
+        rule("window", when={"hits": {"gte": 2, "window": "1m"}}),
+        rule("within", when={"not": {"session_start": {"within": "1m"}}}),
+        rule("plain"),
+    )
+    dependent = {r.id: time_dependent(r) for r in rules.rules.values()}
+    assert dependent == {
+        "steady": False,
+        "clock": True,
+        "window": True,
+        "within": True,
+        "plain": False,
+    }
+    plan = TickPlan(rules)
+    assert sorted(plan.steady.rules) == ["plain", "steady"]
+    assert sorted(plan.clocked) == ["clock", "window", "within"]
