@@ -102,6 +102,12 @@ async def produce(settings: Settings, commands: list[dict]) -> None:
         await producer.stop()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def wait_count(get, target: int, limit: float = 600.0) -> float:
     start = time.perf_counter()
     while get() < target:
@@ -149,9 +155,12 @@ async def main(args: argparse.Namespace) -> None:
         try:
             await wait_count(lambda: sink.count, 1, limit=120)  # the worker is up
             started_at = sink.count
+            cpu = cpu_seconds(worker.pid)
             elapsed = await wait_count(lambda: sink.count, args.web)
+            cpu = (cpu_seconds(worker.pid) - cpu) / elapsed
             web_rate = (args.web - started_at) / elapsed
-            print(f"call_web_page: {args.web} commands, {web_rate:,.0f} actions/s")
+            print(f"call_web_page: {args.web} commands, {web_rate:,.0f} actions/s", end="")
+            print(f" (worker CPU {cpu:.0%})")
 
             rate = args.paced_rate
             paced = int(rate * args.paced_seconds)
@@ -196,9 +205,13 @@ async def main(args: argparse.Namespace) -> None:
             await produce(settings, mail_commands)
             await wait_count(lambda: smtp.received_count, base_mail + 1)
             first = smtp.received_count
+            cpu = cpu_seconds(worker.pid)
             elapsed = await wait_count(lambda: smtp.received_count, base_mail + args.mail)
+            cpu = (cpu_seconds(worker.pid) - cpu) / elapsed
             mail_rate = (base_mail + args.mail - first) / elapsed
-            print(f"send_email: {args.mail} commands, {mail_rate:,.0f} mails/s")
+            print(
+                f"send_email: {args.mail} commands, {mail_rate:,.0f} mails/s (worker CPU {cpu:.0%})"
+            )
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(60)

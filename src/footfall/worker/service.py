@@ -217,6 +217,9 @@ class Worker:
             self._commit_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._commit_task
+        if self._producer is not None:
+            with contextlib.suppress(KafkaError):
+                await self._producer.flush()  # ledger records, so their offsets commit
         if self._consumer is not None:
             await self._commit()
             await self._consumer.stop()
@@ -311,10 +314,14 @@ class Worker:
     async def _handle(
         self, record: Any, partition: PartitionTracker, envelope: RetryEnvelope | None
     ) -> None:
-        """Carry out one command (holding a slot); finish its offset unless Kafka failed."""
+        """Carry out one command (holding a slot); finish its offset unless Kafka failed.
+
+        When the outcome is a ledger record still on its way to the broker, the slot is
+        freed at once and the offset finishes when the record is acknowledged.
+        """
         self.metrics.in_flight.inc()
         try:
-            await self._process(record, envelope)
+            pending = await self._process(record, envelope)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -324,12 +331,29 @@ class Worker:
                 record.offset,
             )
         else:
-            partition.finish(record.offset)
+            if pending is None:
+                partition.finish(record.offset)
+            else:
+                pending.add_done_callback(
+                    lambda f: self._ledger_written(f, partition, record.offset)
+                )
         finally:
             self.metrics.in_flight.dec()
             self._slots.release()
 
-    async def _process(self, record: Any, envelope: RetryEnvelope | None) -> None:
+    @staticmethod
+    def _ledger_written(
+        future: asyncio.Future[Any], partition: PartitionTracker, offset: int
+    ) -> None:
+        if future.cancelled() or future.exception() is not None:
+            log.error("ledger record not written; offset %d stays uncommitted", offset)
+            return
+        partition.finish(offset)
+
+    async def _process(
+        self, record: Any, envelope: RetryEnvelope | None
+    ) -> asyncio.Future[Any] | None:
+        """Carry the command out; return the pending ledger write, if any."""
         if envelope is None:
             source = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
             attempts_before = 0
@@ -346,20 +370,20 @@ class Worker:
             await self._dead_letter(
                 record.key, "malformed_command", str(exc), source, _payload(record.value), 0, "?"
             )
-            return
+            return None
         kind = command.kind
         command_id = command.command_id
         if self.ledger.is_stale(command_id, attempts_before) or command_id in self._running:
             self.metrics.duplicates.labels(kind).inc()
             log.info("dropped a repeated command", extra={"command_id": command.command_id})
-            return
+            return None
         action = ACTIONS.get(kind)
         if action is None:
             error = f"unknown action kind {kind!r}"
             await self._dead_letter(
                 record.key, "unknown_action", error, source, command.raw, 0, kind
             )
-            return
+            return None
         attempt = attempts_before + 1
         assert self._context is not None
         self._running.add(command.command_id)
@@ -368,18 +392,22 @@ class Worker:
             await action(command, self._context)
         except ActionError as exc:
             await self._failed(record.key, command, exc, attempt, source)
-            return
+            return None
         except Exception as exc:  # an unexpected error is retried like a transient one
             log.exception("action %s raised unexpectedly", kind)
             wrapped = TransientActionError(f"unexpected {type(exc).__name__} in {kind}")
             await self._failed(record.key, command, wrapped, attempt, source)
-            return
+            return None
         finally:
             self._running.discard(command.command_id)
             self.metrics.latency.labels(kind).observe(time.perf_counter() - started)
         self.metrics.executed.labels(kind).inc()
         self.ledger.mark_finished(command_id)
-        await self._record(command_id, "done", kind, attempt)
+        value = ledger_record("done", kind, attempt, self._clock())
+        future: asyncio.Future[Any] = await self._producer.send(
+            self._done_topic, value, key=command_id.encode()
+        )
+        return future
 
     async def _record(self, command_id: str, state: str, kind: str, attempts: int) -> None:
         value = ledger_record(state, kind, attempts, self._clock())
