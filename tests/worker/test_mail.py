@@ -62,3 +62,19 @@ def test_message_id_is_derived_and_safe() -> None:
     assert message_id("c1") == message_id("c1")
     assert message_id("c1", "sms") == "<c1.sms@footfall>"
     assert message_id("a b>c<@") == "<a_b_c__@footfall>"
+
+
+def test_bodies_round_trip_ascii_and_utf8() -> None:
+    import email
+    from email import policy
+
+    from aiosmtplib.email import flatten_message
+
+    for body in ("plain text\nsecond line", "Grüße aus Köln – " + "ü" * 2000, "x" * 5000):
+        mail = Mail(to=("a@example.com",), subject="Grüße", body=body)
+        raw = flatten_message(build_message(mail, "Footfall <f@example.com>", "<i@footfall>", NOW))
+        assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+        parsed = email.message_from_bytes(raw, policy=policy.default)
+        assert parsed.get_content().replace("\r\n", "\n") == body + "\n"
+        assert parsed["Subject"] == "Grüße"
+        assert parsed["From"] == "Footfall <f@example.com>"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import quopri
 import re
 from dataclasses import dataclass
 from email import policy
@@ -83,10 +85,15 @@ def address_list(value: Any, where: str) -> tuple[str, ...]:
 
 
 def build_message(mail: Mail, sender: str, msg_id: str, now: Any) -> EmailMessage:
-    """The message (no Bcc header); BadCommandError if a header would be unsafe."""
+    """The message (no Bcc header); BadCommandError if a header would be unsafe.
+
+    Every header value goes through the SMTP policy (which refuses CR/LF); the headers
+    that are the same on every message are parsed once and reused.
+    """
     message = EmailMessage(policy=_POLICY)
     try:
-        message["From"] = sender
+        for name, header in _constant_headers(sender):
+            message[name] = header
         if mail.to:
             message["To"] = ", ".join(mail.to)
         if mail.cc:
@@ -96,11 +103,41 @@ def build_message(mail: Mail, sender: str, msg_id: str, now: Any) -> EmailMessag
         message["Subject"] = mail.subject
         message["Message-ID"] = msg_id
         message["Date"] = format_datetime(now)
-        message["Auto-Submitted"] = "auto-generated"
-        message.set_content(mail.body)
+        _set_text_body(message, mail.body)
     except (ValueError, TypeError) as exc:
         raise BadCommandError(f"cannot build the message: {exc}") from None
     return message
+
+
+@functools.lru_cache(maxsize=8)
+def _constant_headers(sender: str) -> tuple[tuple[str, Any], ...]:
+    """Parsed From, Auto-Submitted and MIME headers (checked by the policy once)."""
+    template = EmailMessage(policy=_POLICY)
+    template["From"] = sender
+    template["Auto-Submitted"] = "auto-generated"
+    template["MIME-Version"] = "1.0"
+    template["Content-Type"] = 'text/plain; charset="utf-8"'
+    return tuple((name, template[name]) for name in template.keys())  # noqa: SIM118
+
+
+def _set_text_body(message: EmailMessage, body: str) -> None:
+    """A text/plain UTF-8 body: 7bit when it is short-lined ASCII, else quoted-printable."""
+    text = body.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    if text.isascii() and all(len(line) <= 900 for line in text.split("\n")):
+        message["Content-Transfer-Encoding"] = _cte("7bit")
+        message.set_payload(text)
+    else:
+        message["Content-Transfer-Encoding"] = _cte("quoted-printable")
+        message.set_payload(quopri.encodestring(text.encode("utf-8")).decode("ascii"))
+
+
+@functools.lru_cache(maxsize=2)
+def _cte(value: str) -> Any:
+    template = EmailMessage(policy=_POLICY)
+    template["Content-Transfer-Encoding"] = value
+    return template["Content-Transfer-Encoding"]
 
 
 def sender_address(mail_from: str) -> str:
