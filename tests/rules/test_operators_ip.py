@@ -27,3 +27,9 @@ def test_ip_equality_is_by_address() -> None:
     assert holds({"ip": {"in": ["10.0.0.1", "10.0.0.2"]}}, {"ip": "10.0.0.2"})
     assert holds({"ip": {"ne": "10.0.0.1"}}, {"ip": "10.0.0.2"})
     assert not holds({"ip": {"in_cidr": ["10.0.0.0/8"]}}, {})
+
+
+def test_an_unparsable_ip_counts_as_missing() -> None:
+    assert not holds({"ip": {"exists": True}}, {"ip": "garbage"})
+    assert holds({"ip": {"exists": False}}, {"ip": "garbage"})
+    assert holds({"ip": {"exists": True}}, {"ip": "::1"})

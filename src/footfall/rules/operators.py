@@ -168,7 +168,7 @@ def compile_leaf(
     if len(report) > before:
         return None
     key = _leaf_key(field, ops, timezone if field in ("time_of_day", "day_of_week") else None)
-    fast = _fast_test(spec, ops) if len(preds) == 1 and window is None else None
+    fast = _fast_test(spec, ops, timezone) if len(preds) == 1 and window is None else None
     test = fast or _combine(_getter(spec, timezone, window), [p for _, p in preds], on_missing)
     cost = _COST[spec.type] + (4 if window is not None else 0)
     cost += sum(6 for op, _ in preds if op in ("matches", "contains_words"))
@@ -182,7 +182,7 @@ def compile_leaf(
     )
 
 
-def _fast_test(spec: FieldSpec, ops: Mapping[Any, Any]) -> Test | None:
+def _fast_test(spec: FieldSpec, ops: Mapping[Any, Any], timezone: str) -> Test | None:
     """A single closure for the most common single-operator leaves (the hot path).
 
     Same semantics as the generic getter + predicate pair, one Python call instead of three.
@@ -190,6 +190,25 @@ def _fast_test(spec: FieldSpec, ops: Mapping[Any, Any]) -> Test | None:
     ((op, value),) = ops.items()
     name = spec.name
     kind = spec.type
+    if op == "exists" and kind not in (
+        FieldType.TIME,
+        FieldType.DAY,
+        FieldType.COUNT,
+        FieldType.IP,
+    ):
+        present = bool(value)
+        return lambda ctx, memo: (ctx.facts.get(name) is not None) is present
+    if kind is FieldType.TIME and op == "between":
+        minute_and_day = clock_for(timezone).minute_and_day
+        low, high = parse_time(value[0]), parse_time(value[1])
+        if low <= high:
+            return lambda ctx, memo: low <= minute_and_day(ctx.now)[0] <= high
+
+        def wrapping(ctx: EvalContext, memo: dict[Any, bool]) -> bool:
+            minute = minute_and_day(ctx.now)[0]
+            return minute >= low or minute <= high
+
+        return wrapping
     if kind in (FieldType.STRING, FieldType.TEXT) and op in _FAST_STRING_OPS:
         if op == "in" or op == "not_in":
             items = frozenset(parse_string(v, allow_empty=True).casefold() for v in value)
@@ -243,11 +262,11 @@ def _fast_test(spec: FieldSpec, ops: Mapping[Any, Any]) -> Test | None:
 
         return number
     if kind is FieldType.NUMBER and op == "between":
-        low, high = parse_number(value[0]), parse_number(value[1])
+        nlow, nhigh = parse_number(value[0]), parse_number(value[1])
 
         def between(ctx: EvalContext, memo: dict[Any, bool]) -> bool:
             v: Any = ctx.facts.get(name)
-            return v is not None and low <= v <= high
+            return v is not None and nlow <= v <= nhigh
 
         return between
     return None

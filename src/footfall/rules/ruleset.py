@@ -22,6 +22,7 @@ from footfall.rules.operators import Test
 
 __all__ = ["RuleSet"]
 
+_MAX_INDEX_DEPTH = 2
 _PRIORITY = {"eq": 0, "prefix": 1, "suffix": 1, "contains": 2}
 # Rough share of visitors one value of a field matches; fields not listed have many values.
 _SPREAD = {
@@ -38,99 +39,121 @@ _SPREAD = {
 }
 
 
-def _text(value: object) -> str:
-    return value.casefold() if value.__class__ is str else str(value).casefold()
+_Entry = tuple[int, tuple[Node, ...]]  # rule position, its index leaves not yet used
+
+
+class _IndexNode:
+    """Rules selected by the index leaves on the path to this node.
+
+    ``here`` holds the rules with no further index leaf; the tables lead to child nodes
+    for the rules' next index leaf (most selective first), so a rule is a candidate
+    only when every index leaf on its path holds.
+    """
+
+    __slots__ = ("contains", "eq", "here", "prefix", "suffix")
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        here: list[int] = []
+        eq: dict[str, dict[str, list[_Entry]]] = defaultdict(lambda: defaultdict(list))
+        prefix: dict[str, dict[int, dict[str, list[_Entry]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(list))
+        )
+        suffix: dict[str, dict[int, dict[str, list[_Entry]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(list))
+        )
+        contains: dict[str, dict[str, list[_Entry]]] = defaultdict(lambda: defaultdict(list))
+        for pos, leaves in entries:
+            if not leaves:
+                here.append(pos)
+                continue
+            hint = leaves[0].index
+            assert hint is not None
+            entry = (pos, leaves[1:])
+            if hint.kind == "eq":
+                for needle in hint.needles:
+                    eq[hint.field][needle].append(entry)
+            elif hint.kind == "prefix":
+                prefix[hint.field][len(hint.needles[0])][hint.needles[0]].append(entry)
+            elif hint.kind == "suffix":
+                suffix[hint.field][len(hint.needles[0])][hint.needles[0]].append(entry)
+            else:
+                contains[hint.field][hint.needles[0]].append(entry)
+        self.here = tuple(here)
+        self.eq = tuple((f, {k: _IndexNode(v) for k, v in t.items()}) for f, t in eq.items())
+        self.prefix = tuple(
+            (f, tuple((n, {k: _IndexNode(v) for k, v in t.items()}) for n, t in sorted(g.items())))
+            for f, g in prefix.items()
+        )
+        self.suffix = tuple(
+            (f, tuple((n, {k: _IndexNode(v) for k, v in t.items()}) for n, t in sorted(g.items())))
+            for f, g in suffix.items()
+        )
+        self.contains = tuple(
+            (f, tuple((k, _IndexNode(v)) for k, v in t.items())) for f, t in contains.items()
+        )
+
+    def collect(self, folded: dict[str, str], found: list[int]) -> None:
+        """Append the positions of the rules whose index leaves on this path hold."""
+        if self.here:
+            found.extend(self.here)
+        for name, table in self.eq:
+            text = folded.get(name)
+            if text is not None:
+                child = table.get(text)
+                if child is not None:
+                    child.collect(folded, found)
+        for name, groups in self.prefix:
+            text = folded.get(name)
+            if text is not None:
+                for n, table in groups:
+                    child = table.get(text[:n])
+                    if child is not None:
+                        child.collect(folded, found)
+        for name, groups in self.suffix:
+            text = folded.get(name)
+            if text is not None:
+                for n, table in groups:
+                    child = table.get(text[-n:])
+                    if child is not None:
+                        child.collect(folded, found)
+        for name, needles in self.contains:
+            text = folded.get(name)
+            if text is not None:
+                for needle, child in needles:
+                    if needle in text:
+                        child.collect(folded, found)
 
 
 class _EventIndex:
-    """The enabled rules of one rule event and their index."""
+    """The enabled rules of one rule event, their remaining checks and their index."""
 
-    __slots__ = ("always", "checks", "contains", "eq", "prefix", "rules", "suffix")
+    __slots__ = ("checks", "fields", "root", "rules")
 
     def __init__(self, rules: list[CompiledRule]) -> None:
         self.rules: tuple[CompiledRule, ...] = tuple(sorted(rules, key=lambda r: r.id))
         checks: list[tuple[Test, ...]] = []
-        always: list[int] = []
-        eq: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        prefix: dict[str, dict[int, dict[str, list[int]]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(list))
-        )
-        suffix: dict[str, dict[int, dict[str, list[int]]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(list))
-        )
-        contains: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        entries: list[_Entry] = []
         for pos, rule in enumerate(self.rules):
             conjuncts = sorted(rule.conjuncts, key=lambda n: n.cost)
-            chosen = _choose_index(conjuncts)
-            checks.append(tuple(n.test for n in conjuncts if n is not chosen))
-            if chosen is None or chosen.index is None:
-                always.append(pos)
-                continue
-            hint = chosen.index
-            if hint.kind == "eq":
-                for needle in hint.needles:
-                    eq[hint.field][needle].append(pos)
-            elif hint.kind == "prefix":
-                prefix[hint.field][len(hint.needles[0])][hint.needles[0]].append(pos)
-            elif hint.kind == "suffix":
-                suffix[hint.field][len(hint.needles[0])][hint.needles[0]].append(pos)
-            else:
-                contains[hint.field][hint.needles[0]].append(pos)
+            leaves = tuple(sorted((n for n in conjuncts if n.index is not None), key=_rank))
+            leaves = leaves[:_MAX_INDEX_DEPTH]
+            checks.append(tuple(n.test for n in conjuncts if n not in leaves))
+            entries.append((pos, leaves))
         self.checks = tuple(checks)
-        self.always = tuple(always)
-        self.eq = tuple((f, {k: tuple(v) for k, v in t.items()}) for f, t in eq.items())
-        self.prefix = tuple(
-            (f, tuple((n, {k: tuple(v) for k, v in t.items()}) for n, t in sorted(g.items())))
-            for f, g in prefix.items()
-        )
-        self.suffix = tuple(
-            (f, tuple((n, {k: tuple(v) for k, v in t.items()}) for n, t in sorted(g.items())))
-            for f, g in suffix.items()
-        )
-        self.contains = tuple(
-            (f, tuple((k, tuple(v)) for k, v in t.items())) for f, t in contains.items()
+        self.root = _IndexNode(entries)
+        self.fields = tuple(
+            sorted({n.index.field for _, leaves in entries for n in leaves if n.index})
         )
 
     def candidates(self, facts: Mapping[str, object]) -> list[int]:
-        found = list(self.always)
-        for name, table in self.eq:
+        folded: dict[str, str] = {}
+        for name in self.fields:
             v = facts.get(name)
             if v is not None:
-                hit = table.get(_text(v))
-                if hit:
-                    found.extend(hit)
-        for name, groups in self.prefix:
-            v = facts.get(name)
-            if v is not None:
-                text = _text(v)
-                for n, table in groups:
-                    hit = table.get(text[:n])
-                    if hit:
-                        found.extend(hit)
-        for name, groups in self.suffix:
-            v = facts.get(name)
-            if v is not None:
-                text = _text(v)
-                for n, table in groups:
-                    hit = table.get(text[-n:])
-                    if hit:
-                        found.extend(hit)
-        for name, needles in self.contains:
-            v = facts.get(name)
-            if v is not None:
-                text = _text(v)
-                for needle, hit in needles:
-                    if needle in text:
-                        found.extend(hit)
+                folded[name] = v.casefold() if v.__class__ is str else str(v).casefold()
+        found: list[int] = []
+        self.root.collect(folded, found)
         return found
-
-
-def _choose_index(conjuncts: list[Node]) -> Node | None:
-    best: Node | None = None
-    for node in conjuncts:
-        if node.index is not None and (best is None or _rank(node) < _rank(best)):
-            best = node
-    return best
 
 
 def _rank(node: Node) -> tuple[float, int]:
