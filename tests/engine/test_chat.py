@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from footfall.engine import Engine, EngineConfig
-from footfall.testing import Driver, at, chat, page_view, rule, rules_of
+from footfall.testing import BASE_TIME, Driver, at, chat, page_view, rule, rules_of
 
 IGNORED = rule("on-ignored", event="live_chat_invitation_ignored")
 ACCEPTED = rule("on-accepted", event="live_chat_accepted")
@@ -24,7 +24,7 @@ def test_invitation_times_out_once_and_later_answer_is_ignored() -> None:
     assert d.tick(at(129)) == []
     fired = d.tick(at(130))
     assert [c.rule.id for c in fired] == ["on-ignored"]
-    assert fired[0].trigger.event_id == "timeout:i1"
+    assert fired[0].trigger.event_id == f"timeout:i1@{round((BASE_TIME + 10) * 1000)}"
     assert fired[0].trigger.time == at(130)
     assert d.tick(at(160)) == []
     assert d.send(chat("chat_invitation_accepted", "v1", at(170), invitation_id="i1")) == []

@@ -13,6 +13,7 @@ from footfall.engine import command_id
 from footfall.rules import compile_rules, load_rule_files
 
 DATA = Path(__file__).parent / "data"
+SENT_MS = 1772442060000  # 2026-03-02T09:01:00Z in milliseconds
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +61,13 @@ def test_pricing_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert summary(commands) == [
         ("invite-pricing", "ann", "event", "a2", "2026-03-02T09:01:00.000Z"),
         ("log-invited", "ann", "event", f"{invite_id}:invited", "2026-03-02T09:01:00.000Z"),
-        ("chase-ignored", "ann", "event", f"timeout:{invite_id}", "2026-03-02T09:03:00.000Z"),
+        (
+            "chase-ignored",
+            "ann",
+            "event",
+            f"timeout:{invite_id}@{SENT_MS}",
+            "2026-03-02T09:03:00.000Z",
+        ),
         ("long-visit", "ann", "tick", None, "2026-03-02T09:03:30.000Z"),
         ("long-visit", "bob", "tick", None, "2026-03-02T09:03:30.000Z"),
         ("long-visit", "ann", "event", "a4", "2026-03-02T09:04:10.000Z"),

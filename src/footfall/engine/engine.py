@@ -255,7 +255,9 @@ class Engine:
         for key, (sent_at, caused) in due:
             del state.pending[key]
             state.mark_resolved(key)
-            event_id = f"timeout:{key if len(key) <= _MAX_DERIVED_KEY else _short(key)}"
+            # the sent time tells apart an invitation id reused after a purge
+            short = key if len(key) <= _MAX_DERIVED_KEY else _short(key)
+            event_id = f"timeout:{short}@{round(sent_at * 1000)}"
             event = Event(
                 type="chat_invitation_ignored",
                 visitor_id=state.visitor_id,

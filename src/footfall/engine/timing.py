@@ -85,7 +85,7 @@ class TickPlan:
     under the same rules.
     """
 
-    __slots__ = ("clocked", "rules", "static", "steady", "token")
+    __slots__ = ("_tests", "clocked", "first", "rules", "steady", "token")
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
@@ -100,17 +100,29 @@ class TickPlan:
             static.append(_part(rule, [c for c in parts if not _timed(c)]))
             clocked[rule.id] = _part(rule, [c for c in parts if _timed(c)])
         self.steady = RuleSet(steady)
-        self.static = RuleSet(static)
         self.clocked: Mapping[str, CompiledRule] = clocked
+        # the steady rules and the static parts, matched in one indexed call
+        self.first = RuleSet([*steady, *static])
+        self._tests = {
+            rule_id: part.when.fn for rule_id, part in clocked.items() if part.when is not None
+        }
         self.token = object()
 
     def evaluate(self, ctx: EvalContext) -> tuple[list[str], tuple[str, ...], list[str]]:
         """A full evaluation: (held steady ids, armed ids, held clocked ids), each sorted."""
-        steady = [r.id for r in self.steady.matching(_ONLINE, ctx)]
-        armed = tuple(r.id for r in self.static.matching(_ONLINE, ctx))
-        return steady, armed, self.recheck(armed, ctx)
+        clocked = self.clocked
+        steady: list[str] = []
+        armed: list[str] = []
+        for rule in self.first.matching(_ONLINE, ctx):
+            (armed if rule.id in clocked else steady).append(rule.id)
+        frozen = tuple(armed)
+        return steady, frozen, self.recheck(frozen, ctx)
 
     def recheck(self, armed: tuple[str, ...], ctx: EvalContext) -> list[str]:
-        """The armed rules whose clock part holds now."""
-        clocked = self.clocked
-        return [rule_id for rule_id in armed if clocked[rule_id].holds(ctx)]
+        """The armed rules whose clock part holds now (conditions shared between the
+        rules are evaluated once)."""
+        if not armed:
+            return []
+        tests = self._tests
+        memo: dict[Any, bool] = {}
+        return [rule_id for rule_id in armed if tests[rule_id](ctx, memo)]
