@@ -1,11 +1,12 @@
 """A set of compiled rules, indexed so that matching an event does not walk every rule.
 
-For each rule event the enabled rules are indexed by one selective condition of their
-top-level ``all`` (a single-operator string leaf): ``eq``/``in`` leaves by value (one
-hash lookup on the fact), ``starts_with``/``ends_with`` leaves by needle length (one slice
-and lookup per distinct length), ``contains`` leaves by needle (each distinct needle tested
-once). Only the rules an event's facts select are then checked, their remaining
-conditions cheapest first, every distinct condition evaluated at most once per call.
+For each rule event the enabled rules are indexed by up to two selective conditions of
+their top-level ``all`` (single-operator string leaves, most selective first), as a
+small tree: ``eq``/``in`` leaves by value (one hash lookup on the case-folded fact),
+``starts_with``/``ends_with`` leaves by needle length (one slice and lookup per distinct
+length), ``contains`` leaves by needle (each distinct needle tested once). A rule is a
+candidate only when its index leaves hold; its remaining conditions then run cheapest
+first, every distinct condition evaluated at most once per call.
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ class _EventIndex:
             conjuncts = sorted(rule.conjuncts, key=lambda n: n.cost)
             leaves = tuple(sorted((n for n in conjuncts if n.index is not None), key=_rank))
             leaves = leaves[:_MAX_INDEX_DEPTH]
-            checks.append(tuple(n.test for n in conjuncts if n not in leaves))
+            used = {id(n) for n in leaves}
+            checks.append(tuple(n.test for n in conjuncts if id(n) not in used))
             entries.append((pos, leaves))
         self.checks = tuple(checks)
         self.root = _IndexNode(entries)
