@@ -263,3 +263,18 @@ async def test_notification_profile_disabled_or_missing(ctx, owner, profile, ena
     with pytest.raises(ConfigurationError):
         await run("use_my_notification_profile", {"subject": "s", "body": "b"}, ctx, owner=owner)
     assert ctx.mailer.sent == []  # type: ignore[attr-defined]
+
+
+async def test_published_messages_parse_as_the_processor_reads_them(ctx) -> None:
+    from footfall.events import parse_control, parse_event
+
+    raw = await run("remove_from_list", {}, ctx, visitor_id="v7")
+    await run("send_live_chat_invitation", {"message": "Hi", "agent": "bob"}, ctx, visitor_id="v7")
+    (_, _, control), (_, _, _invitation), (_, _, chat) = ctx.publish.messages  # type: ignore[attr-defined]
+    parsed = parse_control(orjson.dumps(control))
+    assert parsed.type == "remove" and parsed.visitor_id == "v7"
+    assert parsed.identity == derive_id(raw["command_id"], "control")
+    assert parsed.depth == 1
+    event = parse_event(orjson.dumps(chat))
+    assert event.type == "chat_invited"
+    assert event.depth == 1

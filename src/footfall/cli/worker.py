@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 from typing import Any
 
@@ -12,6 +13,8 @@ from footfall.logs import configure_logging
 from footfall.settings import Settings
 
 __all__ = ["register", "run"]
+
+log = logging.getLogger("footfall.worker")
 
 
 def register(subparsers: Any) -> None:
@@ -45,5 +48,9 @@ async def _serve(settings: Settings, grace: float | None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     worker = Worker(settings, grace=DEFAULT_GRACE if grace is None else grace)
-    await worker.run(stop)
+    try:
+        await worker.run(stop)
+    except Exception:
+        log.exception("the worker stopped on an error")
+        return 1
     return 0

@@ -31,19 +31,17 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from footfall.kafka_clients import make_consumer, make_producer
 from footfall.settings import Settings
 from footfall.topics import ensure_topics
-from footfall.worker.actions import ACTIONS
-from footfall.worker.command import Command, command_from_dict, parse_command
 from footfall.worker.commits import CommitTracker, PartitionTracker
 from footfall.worker.context import ActionContext
 from footfall.worker.directory import Directory
-from footfall.worker.donestore import DONE_RETENTION_MS, CommandLedger, ledger_record
-from footfall.worker.errors import ActionError, BadCommandError, TransientActionError
+from footfall.worker.donestore import DONE_RETENTION_MS, CommandLedger
+from footfall.worker.executor import DONE_TOPIC, RETRY_TOPIC, Executor
 from footfall.worker.follower import CompactedFollower
 from footfall.worker.http import make_session
 from footfall.worker.mail import MailTransport, SmtpPool
 from footfall.worker.metrics import WorkerMetrics
 from footfall.worker.netguard import Allowlist
-from footfall.worker.retry import RetryEnvelope, RetryPolicy
+from footfall.worker.retry import RetryEnvelope
 from footfall.worker.web import WebServer
 
 __all__ = ["DEFAULT_GRACE", "Worker", "internal_topics"]
@@ -53,8 +51,6 @@ log = logging.getLogger(__name__)
 DEFAULT_GRACE = 25.0
 COMMIT_INTERVAL = 1.0
 MAX_WAITING_RETRIES = 10_000
-RETRY_TOPIC = "actions-retry"
-DONE_TOPIC = "actions-done"
 
 
 def internal_topics(settings: Settings) -> list[tuple[str, int, dict[str, str]]]:
@@ -103,13 +99,11 @@ class Worker:
         self._grace = grace
         self._mailer = mailer
         self._serve_web = serve_web
-        self._policy = RetryPolicy(settings.retry_schedule)
         self._actions_topic = settings.topic("actions")
         self._retry_topic = settings.topic(RETRY_TOPIC)
         self._done_topic = settings.topic(DONE_TOPIC)
         self._tracker = CommitTracker()
         self._slots = asyncio.Semaphore(settings.worker_concurrency)
-        self._running: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: dict[asyncio.Task[None], TopicPartition] = {}
         self._stopping = asyncio.Event()
@@ -119,7 +113,7 @@ class Worker:
         self._paused_retries = False
         self._producer: Any = None
         self._consumer: Any = None
-        self._context: ActionContext | None = None
+        self._executor: Executor | None = None
         self._smtp: SmtpPool | None = None
         self.web = WebServer(self.metrics.registry, self.readiness)
 
@@ -148,18 +142,19 @@ class Worker:
         allowlist = Allowlist.parse(settings.http_allowlist)
         if self._mailer is None:
             self._smtp = SmtpPool(settings.smtp, size=min(settings.worker_concurrency, 32))
-        context = ActionContext(
+        executor = Executor(settings, self._producer, self.ledger, self.metrics, self._clock)
+        executor.context = ActionContext(
             settings=settings,
             http=make_session(allowlist, connections=max(settings.worker_concurrency, 16)),
             allowlist=allowlist,
             mailer=self._mailer or self._smtp,  # type: ignore[arg-type]
-            publish=self._publish,
+            publish=executor.publish,
             directory=self.directory,
             clock=self._clock,
         )
         if self._environ is not None:
-            context.environ = self._environ
-        self._context = context
+            executor.context.environ = self._environ
+        self._executor = executor
         # wait for the done ids before executing anything, so restarts drop repeats
         await asyncio.gather(*(f.caught_up.wait() for f in self._followers))
         self._consumer = make_consumer(
@@ -225,8 +220,8 @@ class Worker:
             await self._consumer.stop()
         for follower in self._followers:
             await follower.stop()
-        if self._context is not None:
-            await self._context.http.close()
+        if self._executor is not None and self._executor.context is not None:
+            await self._executor.context.http.close()
         if self._smtp is not None:
             await self._smtp.close()
         if self._producer is not None:
@@ -235,15 +230,21 @@ class Worker:
         log.info("worker stopped")
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Start, run until ``stop`` is set or the fetch loop dies, then stop gracefully."""
+        """Start, run until ``stop`` is set or the fetch loop dies, then stop gracefully.
+
+        Raises when the fetch loop died of an error (the CLI then exits non-zero).
+        """
         await self.start()
         assert self._fetch_task is not None
         waiter = asyncio.create_task(stop.wait())
+        fetch = self._fetch_task
         try:
-            await asyncio.wait({waiter, self._fetch_task}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({waiter, fetch}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
             await self.stop()
+        if fetch.done() and not fetch.cancelled() and fetch.exception() is not None:
+            raise RuntimeError("the worker's fetch loop failed") from fetch.exception()
 
     # ------------------------------------------------------------------ fetching
 
@@ -321,7 +322,8 @@ class Worker:
         """
         self.metrics.in_flight.inc()
         try:
-            pending = await self._process(record, envelope)
+            assert self._executor is not None
+            pending = await self._executor.process(record, envelope)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -349,124 +351,6 @@ class Worker:
             log.error("ledger record not written; offset %d stays uncommitted", offset)
             return
         partition.finish(offset)
-
-    async def _process(
-        self, record: Any, envelope: RetryEnvelope | None
-    ) -> asyncio.Future[Any] | None:
-        """Carry the command out; return the pending ledger write, if any."""
-        if envelope is None:
-            source = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
-            attempts_before = 0
-        else:
-            source = envelope.source
-            attempts_before = envelope.attempts
-        try:
-            command = (
-                parse_command(record.value)
-                if envelope is None
-                else command_from_dict(envelope.command)
-            )
-        except BadCommandError as exc:
-            await self._dead_letter(
-                record.key, "malformed_command", str(exc), source, _payload(record.value), 0, "?"
-            )
-            return None
-        kind = command.kind
-        command_id = command.command_id
-        if self.ledger.is_stale(command_id, attempts_before) or command_id in self._running:
-            self.metrics.duplicates.labels(kind).inc()
-            log.info("dropped a repeated command", extra={"command_id": command.command_id})
-            return None
-        action = ACTIONS.get(kind)
-        if action is None:
-            error = f"unknown action kind {kind!r}"
-            await self._dead_letter(
-                record.key, "unknown_action", error, source, command.raw, 0, kind
-            )
-            return None
-        attempt = attempts_before + 1
-        assert self._context is not None
-        self._running.add(command.command_id)
-        started = time.perf_counter()
-        try:
-            await action(command, self._context)
-        except ActionError as exc:
-            await self._failed(record.key, command, exc, attempt, source)
-            return None
-        except Exception as exc:  # an unexpected error is retried like a transient one
-            log.exception("action %s raised unexpectedly", kind)
-            wrapped = TransientActionError(f"unexpected {type(exc).__name__} in {kind}")
-            await self._failed(record.key, command, wrapped, attempt, source)
-            return None
-        finally:
-            self._running.discard(command.command_id)
-            self.metrics.latency.labels(kind).observe(time.perf_counter() - started)
-        self.metrics.executed.labels(kind).inc()
-        self.ledger.mark_finished(command_id)
-        value = ledger_record("done", kind, attempt, self._clock())
-        future: asyncio.Future[Any] = await self._producer.send(
-            self._done_topic, value, key=command_id.encode()
-        )
-        return future
-
-    async def _record(self, command_id: str, state: str, kind: str, attempts: int) -> None:
-        value = ledger_record(state, kind, attempts, self._clock())
-        await self._producer.send_and_wait(self._done_topic, value, key=command_id.encode())
-
-    async def _failed(
-        self,
-        key: bytes | None,
-        command: Command,
-        exc: ActionError,
-        attempt: int,
-        source: dict[str, Any],
-    ) -> None:
-        kind = command.kind
-        retriable = exc.retriable
-        self.metrics.failed.labels(kind, str(retriable).lower()).inc()
-        delay = self._policy.delay(attempt, exc.retry_after) if retriable else None
-        extra = {"command_id": command.command_id, "kind": kind, "attempt": attempt}
-        if delay is not None:
-            log.warning("attempt failed, retrying in %.1fs: %s", delay, exc, extra=extra)
-            envelope = RetryEnvelope(command.raw, attempt, self._clock() + delay, source, str(exc))
-            await self._producer.send_and_wait(
-                self._retry_topic, envelope.encode(), key=command.visitor_id.encode()
-            )
-            self.ledger.mark_retrying(command.command_id, attempt)
-            await self._record(command.command_id, "retrying", kind, attempt)
-            self.metrics.retried.labels(kind).inc()
-            return
-        reason = "retries_exhausted" if retriable else "action_failed"
-        log.warning("command failed for good (%s): %s", reason, exc, extra=extra)
-        await self._dead_letter(key, reason, str(exc), source, command.raw, attempt, kind)
-
-    async def _dead_letter(
-        self,
-        key: bytes | None,
-        reason: str,
-        error: str,
-        source: dict[str, Any],
-        payload: Any,
-        attempts: int,
-        kind: str,
-    ) -> None:
-        letter = {
-            "reason": reason,
-            "error": error,
-            "source": source,
-            "payload": payload,
-            "attempts": attempts,
-            "service": "worker",
-        }
-        await self._producer.send_and_wait(
-            self.settings.topic("dead-letters"), orjson.dumps(letter), key=key
-        )
-        self.metrics.dead_lettered.labels(kind, reason).inc()
-
-    async def _publish(self, topic: str, key: str, value: dict[str, Any]) -> None:
-        await self._producer.send_and_wait(
-            self.settings.topic(topic), orjson.dumps(value), key=key.encode()
-        )
 
     # ------------------------------------------------------------------ commits
 
@@ -497,12 +381,3 @@ class Worker:
             if tp in revoked:
                 task.cancel()
         self._tracker.forget(revoked)
-
-
-def _payload(value: bytes | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return value.decode("utf-8", errors="replace")
