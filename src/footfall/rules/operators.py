@@ -209,6 +209,20 @@ def _fast_test(spec: FieldSpec, ops: Mapping[Any, Any], timezone: str) -> Test |
             return minute >= low or minute <= high
 
         return wrapping
+    if kind is FieldType.DAY and op in ("in", "not_in"):
+        minute_and_day = clock_for(timezone).minute_and_day
+        days = frozenset(parse_day(v) for v in value)
+        if op == "in":
+            return lambda ctx, memo: minute_and_day(ctx.now)[1] in days
+        return lambda ctx, memo: minute_and_day(ctx.now)[1] not in days
+    if kind in (FieldType.STRING, FieldType.TEXT) and op == "matches":
+        search = re2.compile(value, _RE2_OPTIONS).search
+
+        def matches(ctx: EvalContext, memo: dict[Any, bool]) -> bool:
+            v: Any = ctx.facts.get(name)
+            return v is not None and search(v) is not None
+
+        return matches
     if kind in (FieldType.STRING, FieldType.TEXT) and op in _FAST_STRING_OPS:
         if op == "in" or op == "not_in":
             items = frozenset(parse_string(v, allow_empty=True).casefold() for v in value)
