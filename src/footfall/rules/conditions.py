@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from footfall.rules._report import Report, at, show
 from footfall.rules.operators import IndexHint, Test, compile_leaf
 
@@ -109,7 +111,7 @@ def _compile(raw: object, path: str, timezone: str, report: Report, depth: int) 
         if inner is None:
             return None
         inner_fn = inner.fn
-        nkey = f"not({inner.key})"
+        nkey = "not" + orjson.dumps([inner.key]).decode()
         ntest = _shared(nkey, lambda ctx, memo: not inner_fn(ctx, memo))
         return Node(
             key=nkey,
@@ -155,7 +157,8 @@ def _group(
         children = [c for child in children for c in child.conjuncts()]
     ordered = tuple(sorted(children, key=lambda n: n.cost))
     fns = tuple(c.fn for c in ordered)
-    gkey = f"{kind}({','.join(sorted(c.key for c in ordered))})"
+    # JSON-encoding the child keys keeps group keys unambiguous whatever the leaves hold.
+    gkey = kind + orjson.dumps(sorted(c.key for c in ordered)).decode()
 
     if kind == "all":
 
