@@ -141,3 +141,18 @@ def test_yaml_times_and_norway(tmp_path: Path) -> None:
         "r: when[1].country.in: expected a string, got false "
         "(YAML reads unquoted yes/no/on/off as booleans: quote it)",
     ]
+
+
+def test_recursive_yaml_aliases_are_reported_not_crashing(tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text(
+        "id: r\nname: r\nevent: online_activity\nwhen: &w {all: [*w]}\n"
+        "actions: [{kind: call_web_page, url: 'https://x.example/', method: POST,\n"
+        "           body: &b {a: [*b]}}]\n"
+    )
+    with pytest.raises(RuleValidationError) as caught:
+        compile_rules(load_rule_files([tmp_path]))
+    messages = [i.message for i in caught.value.issues]
+    assert messages == [
+        "conditions nest deeper than 32 levels",
+        "the JSON value nests deeper than 32 levels",
+    ]

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 import orjson
 
-from footfall.rules._report import Report
+from footfall.rules._report import Report, show
 from footfall.rules.fields import FIELDS
 
 __all__ = [
@@ -49,6 +49,7 @@ PLACEHOLDERS: frozenset[str] = frozenset(FIELDS) | {
     "event.time",
 }
 
+MAX_JSON_DEPTH = 32
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _ADDRESS_DROP = re.compile(r"[,;<>]")
@@ -143,25 +144,30 @@ def parse_template(text: str, path: str, report: Report) -> Template | None:
     return Template(text, tuple(parts)) if ok else None
 
 
-def parse_json_template(value: object, path: str, report: Report) -> Any:
+def parse_json_template(value: object, path: str, report: Report, depth: int = 0) -> Any:
     """Validate every template inside a JSON value; return the value with strings parsed."""
+    if depth > MAX_JSON_DEPTH:
+        report.add(path, f"the JSON value nests deeper than {MAX_JSON_DEPTH} levels")
+        return None
     if isinstance(value, str):
         return parse_template(value, path, report)
     if isinstance(value, list):
-        return [parse_json_template(v, f"{path}[{i}]", report) for i, v in enumerate(value)]
+        return [
+            parse_json_template(v, f"{path}[{i}]", report, depth + 1) for i, v in enumerate(value)
+        ]
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                report.add(path, f"JSON object keys must be strings, got {k!r}")
+                report.add(path, f"JSON object keys must be strings, got {show(k)}")
                 continue
-            out[k] = parse_json_template(v, f"{path}.{k}", report)
+            out[k] = parse_json_template(v, f"{path}.{k}", report, depth + 1)
         return out
     if value is None or isinstance(value, bool | int | float):
         if isinstance(value, float) and not math.isfinite(value):
             report.add(path, f"{value} is not a JSON value")
         return value
-    report.add(path, f"not a JSON value: {value!r}")
+    report.add(path, f"not a JSON value: {show(str(value))}")
     return None
 
 
