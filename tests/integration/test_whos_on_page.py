@@ -1,0 +1,146 @@
+"""The Who's On page in a real browser, on the whole local system (``footfall dev``).
+
+Starts ``footfall dev`` (real Kafka, processor, workers, sinks, example rules and the
+traffic generator), opens the page in headless Debian Chromium driven by Playwright,
+checks that a visitor from the generator appears with the SmarterTrack columns, removes
+them with the page's button and checks that they leave the list. A screenshot is saved
+in the test's temp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, async_playwright
+
+from footfall.devkafka.broker import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _start_dev(run_dir: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    web_port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "footfall", "dev",
+            "--web-port", str(web_port), "--webhook-port", str(free_port()),
+            "--workers", "1", "--rate", "4", "--visitors", "40", "--seed", "7",
+            "--run-dir", str(run_dir), "--progress", "10m",
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "FOOTFALL_TOPIC_PREFIX": "page."},
+    )  # fmt: skip
+    found: dict[str, str] = {}
+    lines: list[str] = []
+    deadline = time.monotonic() + 180
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if match := re.search(r"Who's On page:\s+(\S+)", line):
+            found["page"] = match.group(1)
+        if match := re.search(r"Admin token:\s+(\S+)", line):
+            found["token"] = match.group(1)
+        if "Press Ctrl-C to stop" in line:
+            return proc, found
+    proc.kill()
+    raise AssertionError("footfall dev did not become ready:\n" + "".join(lines[-40:]))
+
+
+async def _started_at(page: Page, visitor_id: str) -> str | None:
+    row = page.locator(f'#visitor-rows tr[data-visitor="{visitor_id}"]')
+    if await row.count() == 0:
+        return None
+    return await row.locator("td").nth(2).inner_text()
+
+
+async def test_whos_on_page_lists_and_removes_visitors(tmp_path: Path) -> None:
+    proc, found = _start_dev(tmp_path)
+    try:
+        assert {"page", "token"} <= set(found), found
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 1400, "height": 900})
+                await page.goto(found["page"])
+                await page.wait_for_selector("#visitor-rows tr", timeout=60_000)
+
+                first = page.locator("#visitor-rows tr").first
+                visitor_id = await first.get_attribute("data-visitor")
+                assert visitor_id and visitor_id.startswith("v-")
+                cells = [await c.inner_text() for c in await first.locator("td").all()]
+                status, started_at, duration, hits, idle = (
+                    cells[0],
+                    cells[2],
+                    cells[3],
+                    cells[4],
+                    cells[5],
+                )
+                assert status in {"browsing", "invited", "chatting"}
+                assert re.fullmatch(r"\d+:\d\d(:\d\d)?", duration), duration
+                assert re.fullmatch(r"\d+:\d\d(:\d\d)?", idle), idle
+                assert int(hits) >= 0
+                assert started_at
+                assert int(await page.inner_text("#online-count")) >= 1
+                await page.screenshot(path=str(tmp_path / "whos-on.png"))
+
+                # Without the token the page refuses to act and says so.
+                await first.locator("button.remove").click()
+                await page.wait_for_function(
+                    "document.getElementById('status').textContent.includes('admin token')"
+                )
+                assert await _started_at(page, visitor_id) == started_at
+
+                await page.fill("#admin-token", found["token"])
+                await page.click("#token-form button")
+                await page.locator(
+                    f'#visitor-rows tr[data-visitor="{visitor_id}"] button.remove'
+                ).click()
+                # Removed: the row leaves the list (or, if the visitor browsed again in
+                # the meantime, comes back as a new session with a later start).
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    now = await _started_at(page, visitor_id)
+                    if now != started_at:
+                        break
+                    await page.wait_for_timeout(250)
+                else:
+                    raise AssertionError(f"{visitor_id} is still listed with the same session")
+                await page.screenshot(path=str(tmp_path / "whos-on-after-remove.png"))
+
+                await page.click("[data-tab=rules]")
+                await page.wait_for_selector('#rule-rows tr[data-rule="invite-pricing-visitors"]')
+                await page.screenshot(path=str(tmp_path / "whos-on-rules.png"))
+            finally:
+                await browser.close()
+        assert (tmp_path / "whos-on.png").stat().st_size > 10_000
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0
