@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from footfall.engine.commands import Candidate, Evaluation, Trigger
 from footfall.engine.facts import EngineContext, facts_at
 from footfall.engine.state import VisitorState
-from footfall.engine.throttle import pass_mark
+from footfall.engine.throttle import pass_mark, prune_marks
 from footfall.engine.timing import TickPlan
 from footfall.engine.transitions import apply_event, end_session, take_answer
 from footfall.events import INVITATION_ANSWERS, CausedBy, Control, Event, format_time
@@ -139,6 +139,8 @@ class Engine:
         evaluations = self._expire_invitations(state, tick_time, out, synthesised)
         if state.windows:
             state.trim_windows(self._rules.max_windows)
+        if state.throttle:
+            prune_marks(state.throttle, tick_time)
         if state.online:
             evaluations += self._tick_online(state, tick_time, out)
         return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)

@@ -8,6 +8,9 @@ Everything kept is bounded per visitor whatever the traffic:
 
 * ``recent_ids``: the last :data:`RECENT_IDS` event identities (de-duplication);
 * ``resolved``: the last :data:`RESOLVED_INVITATIONS` answered or timed-out invitations;
+
+  both kept as 48-bit fingerprints (BLAKE2b) rather than the ids themselves: ids derived
+  from command ids are long, and a false match among 64 entries has odds of ~1e-11.
 * ``pending``: at most :data:`PENDING_INVITATIONS` unanswered invitations (oldest dropped);
 * ``windows``: per windowable count field, the event times inside the largest window any
   rule uses, at most :data:`WINDOW_EVENTS` of them;
@@ -17,6 +20,7 @@ Everything kept is bounded per visitor whatever the traffic:
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right, insort
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +34,7 @@ __all__ = [
     "TRANSCRIPT_CHARS",
     "WINDOW_EVENTS",
     "VisitorState",
+    "fingerprint",
 ]
 
 RECENT_IDS = 64
@@ -75,6 +80,11 @@ _COUNTERS = (
 )
 _TIMES = ("invitation_last_sent", "first_chat_at", "last_chat_at")
 _OPTIONAL = ("session_id", "started_at", *PAGE_FIELDS, *PROFILE_FIELDS, *CHAT_FIELDS, *_TIMES)
+
+
+def fingerprint(text: str) -> int:
+    """A 48-bit digest of an id (exact in JSON numbers and JavaScript too)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=6).digest(), "big")
 
 
 class VisitorState:
@@ -184,8 +194,8 @@ class VisitorState:
         self.last_chat_at: float | None = None
         # bookkeeping
         self.pending: dict[str, list[Any]] = {}  # invitation id -> [sent at, caused_by dict]
-        self.resolved: dict[str, None] = {}
-        self.recent_ids: dict[str, None] = {}
+        self.resolved: dict[int, None] = {}
+        self.recent_ids: dict[int, None] = {}
         self.windows: dict[str, list[float]] = {}
         self.held: frozenset[str] = frozenset()
         self.throttle: dict[str, list[float]] = {}  # "rule\x1findex" -> [until, suppressed]
@@ -201,16 +211,20 @@ class VisitorState:
     def seen(self, identity: str) -> bool:
         """Record an event identity; True when it was already among the recent ones."""
         recent = self.recent_ids
-        if identity in recent:
+        key = fingerprint(identity)
+        if key in recent:
             return True
-        recent[identity] = None
+        recent[key] = None
         if len(recent) > RECENT_IDS:
             del recent[next(iter(recent))]
         return False
 
+    def is_resolved(self, invitation_id: str) -> bool:
+        return fingerprint(invitation_id) in self.resolved
+
     def mark_resolved(self, invitation_id: str) -> None:
         resolved = self.resolved
-        resolved[invitation_id] = None
+        resolved[fingerprint(invitation_id)] = None
         if len(resolved) > RESOLVED_INVITATIONS:
             del resolved[next(iter(resolved))]
 
@@ -301,8 +315,8 @@ class VisitorState:
         for name in _OPTIONAL:
             setattr(state, name, data.get(name))
         state.pending = {k: list(v) for k, v in data.get("pending", {}).items()}
-        state.resolved = dict.fromkeys(data.get("resolved", ()))
-        state.recent_ids = dict.fromkeys(data.get("recent_ids", ()))
+        state.resolved = dict.fromkeys(int(k) for k in data.get("resolved", ()))
+        state.recent_ids = dict.fromkeys(int(k) for k in data.get("recent_ids", ()))
         state.windows = {k: [float(t) for t in v] for k, v in data.get("windows", {}).items()}
         state.held = frozenset(data.get("held", ()))
         state.throttle = {k: list(v) for k, v in data.get("throttle", {}).items()}

@@ -17,7 +17,7 @@ from typing import Any
 
 from footfall.engine.commands import Candidate, Command
 
-__all__ = ["RuleThrottle", "admit", "pass_mark"]
+__all__ = ["RuleThrottle", "admit", "pass_mark", "prune_marks"]
 
 
 def pass_mark(
@@ -35,6 +35,13 @@ def pass_mark(
     suppressed = 0 if mark is None else int(mark[1])
     marks[key] = [now + max_frequency, 0]
     return suppressed
+
+
+def prune_marks(marks: dict[str, list[float]], now: float) -> None:
+    """Drop marks whose window has passed with nothing suppressed (as good as absent)."""
+    stale = [key for key, (until, suppressed) in marks.items() if until <= now and not suppressed]
+    for key in stale:
+        del marks[key]
 
 
 def admit(

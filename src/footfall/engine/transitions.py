@@ -171,7 +171,7 @@ def _chat(state: VisitorState, event: Event, in_order: bool, windows: Mapping[st
         if state.invitation_last_sent is None or t > state.invitation_last_sent:
             state.invitation_last_sent = t
         key = event.invitation_id or event.identity
-        if key not in state.resolved and key not in state.pending:
+        if key not in state.pending and not state.is_resolved(key):
             state.pending[key] = [t, None if event.caused_by is None else event.caused_by.to_dict()]
             if len(state.pending) > PENDING_INVITATIONS:
                 del state.pending[next(iter(state.pending))]
@@ -222,7 +222,7 @@ def take_answer(state: VisitorState, event: Event) -> bool:
         if not state.pending:
             return True
         key = next(reversed(state.pending))
-    if key in state.resolved:
+    if state.is_resolved(key):
         return False
     state.pending.pop(key, None)
     state.mark_resolved(key)
