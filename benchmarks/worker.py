@@ -160,7 +160,7 @@ async def main(args: argparse.Namespace) -> None:
             cpu = (cpu_seconds(worker.pid) - cpu) / elapsed
             web_rate = (args.web - started_at) / elapsed
             print(f"call_web_page: {args.web} commands, {web_rate:,.0f} actions/s", end="")
-            print(f" (worker CPU {cpu:.0%})")
+            print(f" (worker CPU {cpu:.0%}, {cpu / web_rate * 1e6:.0f} µs CPU per action)")
 
             rate = args.paced_rate
             paced = int(rate * args.paced_seconds)
@@ -209,9 +209,8 @@ async def main(args: argparse.Namespace) -> None:
             elapsed = await wait_count(lambda: smtp.received_count, base_mail + args.mail)
             cpu = (cpu_seconds(worker.pid) - cpu) / elapsed
             mail_rate = (base_mail + args.mail - first) / elapsed
-            print(
-                f"send_email: {args.mail} commands, {mail_rate:,.0f} mails/s (worker CPU {cpu:.0%})"
-            )
+            print(f"send_email: {args.mail} commands, {mail_rate:,.0f} mails/s", end="")
+            print(f" (worker CPU {cpu:.0%}, {cpu / mail_rate * 1e6:.0f} µs CPU per mail)")
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(60)

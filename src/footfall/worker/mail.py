@@ -16,6 +16,7 @@ import quopri
 import re
 from dataclasses import dataclass
 from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
 from typing import Any, Protocol
@@ -27,7 +28,23 @@ from footfall.worker.errors import BadCommandError, RejectedError, TransientActi
 
 __all__ = ["Mail", "MailTransport", "SmtpPool", "build_message", "check_address", "message_id"]
 
-_POLICY = policy.SMTP.clone(raise_on_defect=True)
+
+class _CachedHeaderRegistry(HeaderRegistry):
+    """The standard header registry, without building a new class for every header."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+
+_POLICY = policy.SMTP.clone(raise_on_defect=True, header_factory=_CachedHeaderRegistry())
 _ID_SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -63,9 +80,10 @@ def check_address(value: Any, where: str) -> str:
         raise BadCommandError(f"{where}: expected an e-mail address")
     if any(c in value for c in "\r\n\x00"):
         raise BadCommandError(f"{where}: line breaks are not allowed in an address")
-    if len(getaddresses([value])) != 1:
+    found = getaddresses([value])
+    if len(found) != 1:
         raise BadCommandError(f"{where}: {value!r} is not a single e-mail address")
-    _name, addr = parseaddr(value)
+    addr = found[0][1]
     if not addr or addr.count("@") != 1 or "," in addr or " " in addr:
         raise BadCommandError(f"{where}: {value!r} is not a single e-mail address")
     local, _, domain = addr.rpartition("@")
