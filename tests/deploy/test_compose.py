@@ -161,12 +161,29 @@ def test_setup_pushes_the_examples_pointing_at_the_webhook_sink(compose: dict[st
     assert str(mail.smtp_port) == environment(compose["services"]["worker"])["FOOTFALL_SMTP_PORT"]
 
 
-def test_traffic_command_is_a_valid_footfall_command(compose: dict[str, Any]) -> None:
+def test_every_footfall_command_line_parses(compose: dict[str, Any]) -> None:
     from footfall.cli.main import build_parser
 
-    args = build_parser().parse_args(compose["services"]["traffic"]["command"])
-    assert args.command == "traffic"
-    assert args.rate > 0
+    parser = build_parser()
+    services = compose["services"]
+    for name in ("processor", "worker", "traffic"):
+        args = parser.parse_args(services[name]["command"])
+        assert args.command == name
+        assert callable(args.func)
+    assert parser.parse_args(services["traffic"]["command"]).rate > 0
+    lines = [
+        line.split()[1:]
+        for line in "\n".join(services["setup"]["command"]).splitlines()
+        if line.strip().startswith("footfall ")
+    ]
+    assert [line[:2] for line in lines] == [
+        ["rules", "validate"],
+        ["profiles", "push"],
+        ["providers", "push"],
+        ["rules", "push"],
+    ]
+    for line in lines:
+        assert callable(parser.parse_args(line).func)
 
 
 def test_dockerfile_builds_a_slim_non_root_footfall_image() -> None:

@@ -18,6 +18,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from footfall.cli.main import build_parser
 from footfall.settings import PROCESSOR_WEB_PORT, WORKER_WEB_PORT, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -253,6 +254,7 @@ def test_probes_ports_and_scrape_annotations(kind: str, name: str, port: int) ->
     assert (web["name"], web["containerPort"]) == ("web", port)
     assert env_of(container)["FOOTFALL_WEB_PORT"]["value"] == str(port)
     assert container["args"] == [name.removeprefix("footfall-")]
+    assert build_parser().parse_args(container["args"]).command == container["args"][0]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "web"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "web"}
     annotations = doc["spec"]["template"]["metadata"]["annotations"]
