@@ -156,3 +156,92 @@ async def test_without_allowlist_private_targets_are_refused(
     )
     assert all(v["reason"] == "action_failed" and v["attempts"] == 1 for _, v in letters)
     assert peer.count == 0
+
+
+class FlakySmtp:
+    """aiosmtpd handler answering DATA with scripted codes per recipient."""
+
+    def __init__(self) -> None:
+        self.script: dict[str, list[str]] = {}
+        self.delivered: list[tuple[str, bytes]] = []
+        self.attempts: list[str] = []
+        self._server: Any = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        rcpt = envelope.rcpt_tos[0]
+        self.attempts.append(rcpt)
+        answers = self.script.get(rcpt, [])
+        answer = answers.pop(0) if answers else "250 OK"
+        if answer.startswith("250"):
+            self.delivered.append((rcpt, envelope.content))
+        return answer
+
+    async def start(self) -> int:
+        from aiosmtpd.smtp import SMTP
+
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SMTP(self, hostname="flaky"), host="127.0.0.1", port=0
+        )
+        return self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+
+async def test_smtp_4xx_is_retried_and_5xx_dead_letters(kafka_settings, start_worker) -> None:
+    from footfall.settings import SmtpSettings
+
+    smtp = FlakySmtp()
+    port = await smtp.start()
+    try:
+        smtp.script = {
+            "later@example.com": ["451 4.3.0 try again later", "451 4.3.0 still busy"],
+            "never@example.com": ["550 5.1.1 no such user"],
+        }
+        settings = settings_for(
+            kafka_settings,
+            smtp=SmtpSettings(host="127.0.0.1", port=port, mail_from="f@example.com"),
+        )
+        later = build_command("send_email", {"to": ["later@example.com"], "subject": "a"}, seq=1)
+        never = build_command("send_email", {"to": ["never@example.com"], "subject": "b"}, seq=2)
+        await start_worker(settings)
+        await produce_commands(settings, [later, never])
+        ((_, letter),) = await read_topic(settings, "dead-letters", count=1, wait=20)
+        assert letter["payload"]["command_id"] == never["command_id"]
+        assert letter["reason"] == "action_failed" and "550" in letter["error"]
+        await eventually(lambda: len(smtp.delivered) == 1)
+        assert smtp.attempts.count("later@example.com") == 3
+        assert f"<{later['command_id']}@footfall>".encode() in smtp.delivered[0][1]
+    finally:
+        await smtp.stop()
+
+
+async def test_graceful_stop_finishes_in_flight_and_hands_back_the_rest(
+    kafka_settings, peer
+) -> None:
+    settings = settings_for(kafka_settings, worker_concurrency=4)
+    peer.delays["/slow"] = 1.5
+    commands = [web(peer, "/slow", i) for i in range(12)]
+    first = Worker(settings, grace=10.0, serve_web=False)
+    await first.start()
+    await produce_commands(settings, commands)
+    await eventually(lambda: len(peer.for_path("/slow")) >= 4)
+    in_flight = {r.headers["Idempotency-Key"] for r in peer.for_path("/slow")}
+    await first.stop()  # waits for the 4 running requests, commits, leaves the group
+    assert first.metrics.executed.labels("call_web_page")._value.get() >= len(in_flight)
+    peer.delays["/slow"] = 0.0
+    second = Worker(settings, grace=5.0, serve_web=False)
+    await second.start()
+    try:
+        wanted = {c["command_id"] for c in commands}
+        await eventually(lambda: {r.headers["Idempotency-Key"] for r in peer.requests} >= wanted)
+        await asyncio.sleep(1.0)
+    finally:
+        await second.stop()
+    counts: dict[str, int] = {}
+    for r in peer.requests:
+        counts[r.headers["Idempotency-Key"]] = counts.get(r.headers["Idempotency-Key"], 0) + 1
+    assert all(counts[key] == 1 for key in in_flight)  # finished during the grace period
+    assert sum(counts.values()) == len(commands)  # nothing ran twice after a graceful stop
