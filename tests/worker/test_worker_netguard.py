@@ -131,3 +131,13 @@ def test_redact_url_drops_credentials_and_query() -> None:
     shown = redact_url("https://user:pw@example.com/hook?token=secret#frag")
     assert "pw" not in shown and "secret" not in shown
     assert shown == "https://example.com/hook"
+
+
+@pytest.mark.parametrize("host", ["localhost", "LocalHost", "2130706433", "0x7f000001", "127.1"])
+async def test_real_resolution_of_loopback_spellings_is_refused(host: str) -> None:
+    resolver = GuardedResolver(Allowlist())
+    try:
+        with pytest.raises(TargetRefusedError):
+            await resolver.resolve(host, 80)
+    finally:
+        await resolver.close()
