@@ -204,3 +204,34 @@ def test_invalid_rule_exits_2_with_the_validation_errors(
     )
     assert code == 2 and commands == []
     assert "broken: when.hits: unknown operator 'gtee'" in err
+
+
+def test_profiles_and_providers_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    events = DATA / "remove-events.jsonl"
+    code, commands, err = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "profile-rules.yaml"),
+        "--events",
+        str(events),
+        "--profiles",
+        str(DATA / "profiles.yaml"),
+        "--providers",
+        str(DATA / "providers.yaml"),
+    )
+    assert code == 0 and commands == []
+    assert err.splitlines() == [
+        "warning: tell-alice: actions[0]: no notification profile 'agent:alice'",
+        "warning: tell-crm: actions[0]: provider 'crm' is not defined",
+    ]
+    code, commands, err = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "profile-rules.yaml"),
+        "--events",
+        str(events),
+        "--profiles",
+        str(DATA / "bad-profiles.yaml"),
+    )
+    assert code == 2 and commands == []
+    assert "agent:alice: emails[0]" in err

@@ -9,7 +9,6 @@ stderr and skipped), 2 when a rule (or a profile or provider file) is invalid.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, TextIO
@@ -18,6 +17,7 @@ from footfall.durations import parse_duration
 from footfall.engine import Command, EngineConfig
 from footfall.errors import DurationError, FootfallError
 from footfall.events import EventError, parse_message, parse_time
+from footfall.profiles import DefinitionError, load_profiles, load_providers, profile_id_for
 from footfall.rules import RuleSet, RuleValidationError, compile_rules, load_rule_files
 from footfall.settings import Settings
 from footfall.simulation import Simulation
@@ -176,42 +176,34 @@ def _check_definitions(
 ) -> list[str] | None:
     """Validate profile and provider files; warnings for rules they leave unserved.
 
-    Return ``None`` (after printing the errors) when a file is invalid.
+    Return ``None`` (after printing every problem) when a file is invalid.
     """
-    profiles = list(profiles)
-    providers = list(providers)
-    if not profiles and not providers:
+    profile_paths = list(profiles)
+    provider_paths = list(providers)
+    if not profile_paths and not provider_paths:
         return []
     try:
-        # Loaded on demand: owned by the profiles package, needed only with these options.
-        definitions: Any = importlib.import_module("footfall.profiles")
-    except ImportError as exc:
-        print(f"footfall simulate: cannot check profiles/providers: {exc}", file=sys.stderr)
-        return None
-    try:
-        known_profiles = {p.id for p in definitions.load_profiles(profiles)} if profiles else None
+        known_profiles = {p.id for p in load_profiles(profile_paths)} if profile_paths else None
         known_providers = (
-            {p.name for p in definitions.load_providers(providers)} if providers else None
+            {p.name for p in load_providers(provider_paths)} if provider_paths else None
         )
+    except DefinitionError as exc:
+        for issue in exc.issues:
+            print(issue.located(), file=sys.stderr)
+        return None
     except (FootfallError, OSError) as exc:
-        issues = getattr(exc, "issues", None)
-        for issue in issues or [exc]:
-            print(str(issue), file=sys.stderr)
+        print(f"footfall simulate: {exc}", file=sys.stderr)
         return None
     warnings: list[str] = []
     for rule in rules.rules.values():
         for action in rule.actions:
+            where = f"{rule.id}: actions[{action.index}]"
             if action.kind == "notify_external_provider" and known_providers is not None:
                 name = action.params.get("provider")
                 if name not in known_providers:
-                    warnings.append(
-                        f"{rule.id}: actions[{action.index}]: provider {name!r} is not defined"
-                    )
+                    warnings.append(f"{where}: provider {name!r} is not defined")
             if action.kind == "use_my_notification_profile" and known_profiles is not None:
-                owner = rule.owner
-                profile = f"{owner.role}:{owner.id}" if owner.id else owner.role
+                profile = profile_id_for(rule.owner)
                 if profile not in known_profiles:
-                    warnings.append(
-                        f"{rule.id}: actions[{action.index}]: no notification profile {profile!r}"
-                    )
+                    warnings.append(f"{where}: no notification profile {profile!r}")
     return warnings
