@@ -7,12 +7,19 @@ mail only addresses at example.com.
 
 from __future__ import annotations
 
+import io
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from footfall.cli.main import main
+from footfall.cli.simulate import simulate_lines
+from footfall.devtraffic import TrafficModel
+from footfall.devtraffic.producer import print_traffic
+from footfall.engine.engine import EngineConfig
 from footfall.profiles import load_profiles, load_providers, profile_id_for
 from footfall.rules import (
     ACTION_KINDS,
@@ -22,6 +29,8 @@ from footfall.rules import (
     read_definition_files,
 )
 from footfall.rules.events import RULE_EVENTS
+from footfall.settings import Settings
+from footfall.simulation import Simulation
 from footfall.worker.directory import parse_profile, parse_provider
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -112,3 +121,35 @@ def test_examples_only_reach_the_local_sinks(rule: dict[str, Any]) -> None:
     for profile in definitions("profiles"):
         for address in profile["emails"] + profile["sms"]:
             assert address.rsplit("@", 1)[1].endswith("example.com")
+
+
+def test_the_example_rules_fire_on_generated_traffic() -> None:
+    """Generated traffic run through the engine (as footfall simulate) fires the examples."""
+    out = io.BytesIO()
+    start = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)  # a Wednesday, office hours in Berlin
+    print_traffic(TrafficModel(visitors=25, seed=1), out, rate=4, count=6000, start=start)
+    rules = compile_rules(load_rule_files([EXAMPLES / "rules"]))
+    lines = out.getvalue().decode().splitlines()
+    commands = list(
+        simulate_lines(lines, Simulation(rules, EngineConfig.from_settings(Settings())))
+    )
+    fired = Counter(command.rule.id for command in commands)
+    kinds = {command.action_kind for command in commands}
+    for rule_id in (
+        "alert-sales-on-pricing",
+        "invite-pricing-visitors",
+        "crm-checkout-step-3",
+        "remove-idle-portal-visitors",
+        "log-invitations",
+        "crm-invitation-accepted",
+        "ignored-invitations",
+        "ticket-on-chat-start",
+        "escalate-angry-chats",
+        "chat-ended",
+    ):
+        assert fired[rule_id] > 0, rule_id
+    # every kind but purge (no simulated visitor asks to be forgotten)
+    assert kinds == set(ACTION_KINDS) - {"purge_from_list"}
+    # max_frequency holds: one sales alert a minute at most
+    alerts = sorted(c.fired_at for c in commands if c.rule.id == "alert-sales-on-pricing")
+    assert len(alerts) <= 6000 / 4 / 60 + 1
