@@ -142,3 +142,25 @@ def test_state_round_trips_through_dict_and_bytes() -> None:
     assert again == s
     assert again.to_dict() == s.to_dict()
     assert len(s.to_bytes()) < 600
+
+
+def test_who_is_on_summary() -> None:
+    from footfall.engine import visitor_summary
+
+    d = drive(idle_timeout=600)
+    d.send(page_view("v1", at(0), "https://e.com/a", country="DE", customer={"name": "Ann"}))
+    d.send(chat("chat_invited", "v1", at(30), invitation_id="i1"))
+    summary = visitor_summary(d.states["v1"], BASE_TIME + 90)
+    assert summary == {
+        "visitor_id": "v1",
+        "status": "invited",
+        "started_at": at(0),
+        "duration_minutes": 1.5,
+        "hits": 1,
+        "idle_minutes": 1.5,
+        "country": "DE",
+        "current_page": "https://e.com/a",
+        "customer_name": "Ann",
+    }
+    d.send(event("session_end", "v1", at(100)))
+    assert visitor_summary(d.states["v1"], BASE_TIME + 100) is None

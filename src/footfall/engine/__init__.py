@@ -14,6 +14,7 @@ from footfall.engine.engine import MAX_DEPTH, RULE_EVENT_OF, Engine, EngineConfi
 from footfall.engine.facts import facts_at, json_facts
 from footfall.engine.feedback import feedback_for, produces_feedback
 from footfall.engine.state import VisitorState
+from footfall.engine.summary import visitor_summary
 from footfall.engine.throttle import RuleThrottle, admit
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "feedback_for",
     "json_facts",
     "produces_feedback",
+    "visitor_summary",
 ]
