@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,10 @@ from footfall.dev import (
     EXAMPLE_SINK_URL,
     PROVIDER_SECRET_ENV,
     DevError,
+    DevOptions,
     child_environment,
     copy_examples,
+    run_dev,
 )
 from footfall.rules import compile_rules, load_rule_files
 from footfall.settings import Settings
@@ -72,3 +75,13 @@ def test_copy_examples_needs_rules(tmp_path: Path) -> None:
     (tmp_path / "src" / "profiles").mkdir(parents=True)
     with pytest.raises(DevError, match="no rules directory"):
         copy_examples(tmp_path / "src", tmp_path / "out", EXAMPLE_SINK_URL)
+
+
+async def test_run_dev_fails_cleanly_without_example_rules(tmp_path: Path) -> None:
+    out = io.StringIO()
+    options = DevOptions(examples=tmp_path / "nothing", run_dir=tmp_path / "runs")
+    code = await run_dev(Settings(), options, out=out)
+    assert code == 1
+    assert "no example rules" in out.getvalue()
+    assert "stopped" in out.getvalue()
+    assert list((tmp_path / "runs").iterdir()) == []  # the run directory is removed

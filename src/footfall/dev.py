@@ -179,22 +179,19 @@ async def run_dev(
     stop = stop or asyncio.Event()
     run = _Run(options, out)
     try:
-        addresses = await _start(run, settings, stop)
-    except (DevError, FootfallError, OSError) as exc:
-        run.say(f"footfall dev: {exc}")
-        await _shutdown(run)
-        return 1
-    except asyncio.CancelledError:
-        await _shutdown(run)
-        raise
-    if addresses is None:  # stopped while starting
-        await _shutdown(run)
-        return 0
-    if on_ready is not None:
-        on_ready(addresses)
-    code = await _watch(run, stop)
-    await _shutdown(run)
-    return code
+        try:
+            addresses = await _start(run, settings, stop)
+        except (FootfallError, OSError) as exc:
+            run.say(f"footfall dev: {exc}")
+            return 1
+        if addresses is None:  # stopped while starting
+            return 0
+        if on_ready is not None:
+            on_ready(addresses)
+        return await _watch(run, stop)
+    finally:
+        # whatever happened (an error, a cancellation), stop every part that was started
+        await asyncio.shield(_shutdown(run))
 
 
 async def _start(run: _Run, settings: Settings, stop: asyncio.Event) -> dict[str, str] | None:
