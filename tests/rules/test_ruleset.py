@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from footfall.rules import CompiledRule, RuleSet, compile_rule
+from footfall.rules import CompiledRule, RuleSet, compile_rule, ruleset
 
 from .helpers import NOW, ctx, raw_rule
 
@@ -83,7 +83,11 @@ def random_context(rng: random.Random) -> Any:
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_indexed_matching_equals_evaluating_every_rule(seed: int) -> None:
+@pytest.mark.parametrize("memo", [4096, 2])
+def test_indexed_matching_equals_evaluating_every_rule(
+    seed: int, memo: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ruleset, "_PROBE_MEMO", memo)  # also with the value memo overflowing
     rng = random.Random(seed)
     rules = RuleSet(random_rules(rng, 150))
     fired = 0

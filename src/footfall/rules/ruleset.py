@@ -19,11 +19,12 @@ from typing import Any
 from footfall.rules.compiler import CompiledRule
 from footfall.rules.conditions import Node
 from footfall.rules.context import EvalContext
-from footfall.rules.operators import Test
+from footfall.rules.operators import IndexHint, Test
 
 __all__ = ["RuleSet"]
 
 _MAX_INDEX_DEPTH = 2
+_PROBE_MEMO = 4096  # distinct values remembered per indexed field and node
 _PRIORITY = {"eq": 0, "prefix": 1, "suffix": 1, "contains": 2}
 # Rough share of visitors one value of a field matches; fields not listed have many values.
 _SPREAD = {
@@ -46,83 +47,103 @@ _Entry = tuple[int, tuple[Node, ...]]  # rule position, its index leaves not yet
 class _IndexNode:
     """Rules selected by the index leaves on the path to this node.
 
-    ``here`` holds the rules with no further index leaf; the tables lead to child nodes
-    for the rules' next index leaf (most selective first), so a rule is a candidate
-    only when every index leaf on its path holds.
+    ``here`` holds the rules with no further index leaf; ``probes`` (one per field) lead
+    to child nodes for the rules' next index leaf (most selective first), so a rule is a
+    candidate only when every index leaf on its path holds.
     """
 
-    __slots__ = ("contains", "eq", "here", "prefix", "suffix")
+    __slots__ = ("here", "probes")
 
     def __init__(self, entries: list[_Entry]) -> None:
         here: list[int] = []
-        eq: dict[str, dict[str, list[_Entry]]] = defaultdict(lambda: defaultdict(list))
-        prefix: dict[str, dict[int, dict[str, list[_Entry]]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(list))
-        )
-        suffix: dict[str, dict[int, dict[str, list[_Entry]]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(list))
-        )
-        contains: dict[str, dict[str, list[_Entry]]] = defaultdict(lambda: defaultdict(list))
+        by_field: dict[str, list[tuple[IndexHint, _Entry]]] = defaultdict(list)
         for pos, leaves in entries:
             if not leaves:
                 here.append(pos)
                 continue
             hint = leaves[0].index
             assert hint is not None
-            entry = (pos, leaves[1:])
-            if hint.kind == "eq":
-                for needle in hint.needles:
-                    eq[hint.field][needle].append(entry)
-            elif hint.kind == "prefix":
-                prefix[hint.field][len(hint.needles[0])][hint.needles[0]].append(entry)
-            elif hint.kind == "suffix":
-                suffix[hint.field][len(hint.needles[0])][hint.needles[0]].append(entry)
-            else:
-                contains[hint.field][hint.needles[0]].append(entry)
+            by_field[hint.field].append((hint, (pos, leaves[1:])))
         self.here = tuple(here)
-        self.eq = tuple((f, {k: _IndexNode(v) for k, v in t.items()}) for f, t in eq.items())
-        self.prefix = tuple(
-            (f, tuple((n, {k: _IndexNode(v) for k, v in t.items()}) for n, t in sorted(g.items())))
-            for f, g in prefix.items()
-        )
-        self.suffix = tuple(
-            (f, tuple((n, {k: _IndexNode(v) for k, v in t.items()}) for n, t in sorted(g.items())))
-            for f, g in suffix.items()
-        )
-        self.contains = tuple(
-            (f, tuple((k, _IndexNode(v)) for k, v in t.items())) for f, t in contains.items()
-        )
+        self.probes = tuple(_FieldProbe(name, items) for name, items in sorted(by_field.items()))
 
     def collect(self, folded: dict[str, str], found: list[int]) -> None:
-        """Append the positions of the rules whose index leaves on this path hold."""
-        if self.here:
-            found.extend(self.here)
-        for name, table in self.eq:
-            text = folded.get(name)
+        """Append the positions of the rules below this node whose index leaves hold."""
+        for probe in self.probes:
+            text = folded.get(probe.name)
             if text is not None:
-                child = table.get(text)
-                if child is not None:
-                    child.collect(folded, found)
-        for name, groups in self.prefix:
-            text = folded.get(name)
-            if text is not None:
-                for n, table in groups:
-                    child = table.get(text[:n])
-                    if child is not None:
-                        child.collect(folded, found)
-        for name, groups in self.suffix:
-            text = folded.get(name)
-            if text is not None:
-                for n, table in groups:
-                    child = table.get(text[-n:])
-                    if child is not None:
-                        child.collect(folded, found)
-        for name, needles in self.contains:
-            text = folded.get(name)
-            if text is not None:
-                for needle, child in needles:
-                    if needle in text:
-                        child.collect(folded, found)
+                hit = probe.cache.get(text)
+                if hit is None:
+                    hit = probe.select(text)
+                positions, deeper = hit
+                if positions:
+                    found.extend(positions)
+                for node in deeper:
+                    node.collect(folded, found)
+
+
+class _FieldProbe:
+    """The index leaves of one node on one field, and which children a value selects.
+
+    The selection depends only on the case-folded value, so it is memoised per value
+    (page paths, countries and sites repeat): one dict lookup instead of testing every
+    needle. The memo is bounded.
+    """
+
+    __slots__ = ("cache", "contains", "eq", "name", "prefix", "suffix")
+
+    def __init__(self, name: str, items: list[tuple[IndexHint, _Entry]]) -> None:
+        eq: dict[str, list[_Entry]] = defaultdict(list)
+        prefix: dict[int, dict[str, list[_Entry]]] = defaultdict(lambda: defaultdict(list))
+        suffix: dict[int, dict[str, list[_Entry]]] = defaultdict(lambda: defaultdict(list))
+        contains: dict[str, list[_Entry]] = defaultdict(list)
+        for hint, entry in items:
+            needle = hint.needles[0]
+            if hint.kind == "eq":
+                for value in hint.needles:
+                    eq[value].append(entry)
+            elif hint.kind == "prefix":
+                prefix[len(needle)][needle].append(entry)
+            elif hint.kind == "suffix":
+                suffix[len(needle)][needle].append(entry)
+            else:
+                contains[needle].append(entry)
+        self.name = name
+        self.eq = {k: _IndexNode(v) for k, v in eq.items()}
+        self.prefix = tuple(
+            (n, {k: _IndexNode(v) for k, v in t.items()}) for n, t in sorted(prefix.items())
+        )
+        self.suffix = tuple(
+            (n, {k: _IndexNode(v) for k, v in t.items()}) for n, t in sorted(suffix.items())
+        )
+        self.contains = tuple((k, _IndexNode(v)) for k, v in contains.items())
+        self.cache: dict[str, tuple[tuple[int, ...], tuple[_IndexNode, ...]]] = {}
+
+    def select(self, text: str) -> tuple[tuple[int, ...], tuple[_IndexNode, ...]]:
+        """(positions of rules selected here, child nodes to descend into) for ``text``."""
+        nodes: list[_IndexNode] = []
+        node = self.eq.get(text)
+        if node is not None:
+            nodes.append(node)
+        for n, table in self.prefix:
+            node = table.get(text[:n])
+            if node is not None:
+                nodes.append(node)
+        for n, table in self.suffix:
+            node = table.get(text[-n:])
+            if node is not None:
+                nodes.append(node)
+        for needle, node in self.contains:
+            if needle in text:
+                nodes.append(node)
+        hit = (
+            tuple(pos for node in nodes for pos in node.here),
+            tuple(node for node in nodes if node.probes),
+        )
+        if len(self.cache) >= _PROBE_MEMO:
+            self.cache.clear()
+        self.cache[text] = hit
+        return hit
 
 
 class _EventIndex:
@@ -153,7 +174,7 @@ class _EventIndex:
             v = facts.get(name)
             if v is not None:
                 folded[name] = v.casefold() if v.__class__ is str else str(v).casefold()
-        found: list[int] = []
+        found = list(self.root.here)
         self.root.collect(folded, found)
         return found
 
