@@ -48,6 +48,8 @@ RULE_EVENT_OF: Mapping[str, str] = {
 }
 _ONLINE = "online_activity"
 _MAX_DERIVED_KEY = 100
+#: Above this many per-visitor throttle marks, spent ones are dropped when a rule fires.
+_KEEP_MARKS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +141,6 @@ class Engine:
         evaluations = self._expire_invitations(state, tick_time, out, synthesised)
         if state.windows:
             state.trim_windows(self._rules.max_windows)
-        if state.throttle:
-            prune_marks(state.throttle, tick_time)
         if state.online:
             evaluations += self._tick_online(state, tick_time, out)
         return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
@@ -329,6 +329,8 @@ class Engine:
         evaluation = Evaluation(ctx.facts, now)
         visitor_id = state.visitor_id
         marks = state.throttle
+        if len(marks) > _KEEP_MARKS:
+            prune_marks(marks, now)
         for rule in rules:
             for action in rule.actions:
                 suppressed = 0

@@ -29,6 +29,7 @@ __all__ = ["TickPlan", "time_dependent"]
 
 _ONLINE = "online_activity"
 _CLOCK_FIELDS = frozenset({"duration_minutes", "idle_minutes", "time_of_day", "day_of_week"})
+_NOW_FIELDS = frozenset({"time_of_day", "day_of_week"})
 _CLOCK_OPERATORS = frozenset({"window", "within", "older_than"})
 _GROUPS = ("all", "any", "not")
 
@@ -62,6 +63,21 @@ def _timed(condition: object) -> bool:
     return False
 
 
+def _now_only(condition: object) -> bool:
+    """Whether a condition reads nothing but the evaluation time (same for every visitor)."""
+    if isinstance(condition, list):
+        return bool(condition) and all(_now_only(c) for c in condition)
+    if not isinstance(condition, Mapping) or not condition:
+        return False
+    for key, value in condition.items():
+        if key in _GROUPS:
+            if not _now_only(value):
+                return False
+        elif key not in _NOW_FIELDS:
+            return False
+    return True
+
+
 def _conjuncts(condition: object) -> list[Any]:
     """The top-level conditions that must all hold (nested ``all`` groups flattened)."""
     if isinstance(condition, list):
@@ -78,6 +94,12 @@ def _part(rule: CompiledRule, conditions: list[Any]) -> CompiledRule:
     return compile_rule(data)
 
 
+def _single(rule: CompiledRule, condition: Any) -> CompiledRule:
+    data = {k: v for k, v in rule.data.items() if k != "when"}
+    data["when"] = condition
+    return compile_rule(data)
+
+
 class TickPlan:
     """The split ``online_activity`` rules of one rule set (see the module docstring).
 
@@ -85,13 +107,26 @@ class TickPlan:
     under the same rules.
     """
 
-    __slots__ = ("_tests", "clocked", "first", "rules", "steady", "token")
+    __slots__ = (
+        "_now",
+        "_now_results",
+        "_now_tests",
+        "_tests",
+        "clocked",
+        "first",
+        "rules",
+        "steady",
+        "token",
+    )
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         steady: list[CompiledRule] = []
         static: list[CompiledRule] = []
         clocked: dict[str, CompiledRule] = {}
+        # conditions on the time alone; the tests are the shared (interned) objects the
+        # clocked parts use, so results computed once per instant seed their memo
+        now_tests: dict[int, Any] = {}
         for rule in rules.rules_for(_ONLINE):
             if not time_dependent(rule):
                 steady.append(rule)
@@ -99,6 +134,11 @@ class TickPlan:
             parts = _conjuncts(rule.data.get("when"))
             static.append(_part(rule, [c for c in parts if not _timed(c)]))
             clocked[rule.id] = _part(rule, [c for c in parts if _timed(c)])
+            for condition in parts:
+                if _now_only(condition):
+                    node = _single(rule, condition).when
+                    if node is not None:
+                        now_tests[id(node.test)] = node.test
         self.steady = RuleSet(steady)
         self.clocked: Mapping[str, CompiledRule] = clocked
         # the steady rules and the static parts, matched in one indexed call
@@ -106,6 +146,9 @@ class TickPlan:
         self._tests = {
             rule_id: part.when.fn for rule_id, part in clocked.items() if part.when is not None
         }
+        self._now_tests = tuple(now_tests.values())
+        self._now: float | None = None
+        self._now_results: dict[Any, bool] = {}
         self.token = object()
 
     def evaluate(self, ctx: EvalContext) -> tuple[list[str], tuple[str, ...], list[str]]:
@@ -124,5 +167,8 @@ class TickPlan:
         if not armed:
             return []
         tests = self._tests
-        memo: dict[Any, bool] = {}
+        if self._now != ctx.now:
+            self._now_results = {test: bool(test(ctx, {})) for test in self._now_tests}
+            self._now = ctx.now
+        memo = dict(self._now_results)
         return [rule_id for rule_id in armed if tests[rule_id](ctx, memo)]
