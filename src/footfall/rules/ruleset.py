@@ -4,8 +4,9 @@ For each rule event the enabled rules are indexed by up to two selective conditi
 their top-level ``all`` (single-operator string leaves, most selective first), as a
 small tree: ``eq``/``in`` leaves by value (one hash lookup on the case-folded fact),
 ``starts_with``/``ends_with`` leaves by needle length (one slice and lookup per distinct
-length), ``contains`` leaves by needle (each distinct needle tested once). A rule is a
-candidate only when its index leaves hold; its remaining conditions then run cheapest
+length), ``contains`` leaves by needle (each distinct needle tested once); what a
+field's value selects is memoised per value. A rule is a candidate only when its index
+leaves hold; its remaining conditions then run cheapest
 first, every distinct condition evaluated at most once per call.
 """
 
