@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from footfall.rules import RuleValidationError, compile_rule, compile_rules
+from footfall.rules import (
+    RuleValidationError,
+    compile_rule,
+    compile_rules,
+    read_definition_files,
+)
 from footfall.rules.fields import FIELDS
 from footfall.rules.operators import OPERATORS
 
@@ -148,3 +155,17 @@ def test_huge_and_infinite_numbers_are_reported() -> None:
         )
     else:
         raise AssertionError("accepted an overflowing max_frequency")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200), st.sampled_from(["r.yaml", "r.json"]))
+def test_arbitrary_files_never_crash_the_loader(text: str, name: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_text(text, encoding="utf-8")
+        found, issues = read_definition_files([path])
+        try:
+            compile_rules(found)
+        except RuleValidationError as exc:
+            assert exc.issues
+        assert all(str(issue) for issue in issues)
