@@ -125,7 +125,7 @@ class TickPlan:
         static: list[CompiledRule] = []
         clocked: dict[str, CompiledRule] = {}
         # conditions on the time alone; the tests are the shared (interned) objects the
-        # clocked parts use, so results computed once per instant seed their memo
+        # clocked parts use, so results computed once per minute seed their memo
         now_tests: dict[int, Any] = {}
         for rule in rules.rules_for(_ONLINE):
             if not time_dependent(rule):
@@ -167,8 +167,11 @@ class TickPlan:
         if not armed:
             return []
         tests = self._tests
-        if self._now != ctx.now:
+        # time of day and day of week are constant within a UTC minute (time zone offsets
+        # are whole minutes; the rules' clock makes the same assumption)
+        minute = ctx.now // 60
+        if self._now != minute:
             self._now_results = {test: bool(test(ctx, {})) for test in self._now_tests}
-            self._now = ctx.now
+            self._now = minute
         memo = dict(self._now_results)
         return [rule_id for rule_id in armed if tests[rule_id](ctx, memo)]
