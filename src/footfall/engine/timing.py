@@ -143,8 +143,10 @@ class TickPlan:
         self.clocked: Mapping[str, CompiledRule] = clocked
         # the steady rules and the static parts, matched in one indexed call
         self.first = RuleSet([*steady, *static])
+        # each clock part as its conjuncts' memoising evaluators, cheapest first
         self._tests = {
-            rule_id: part.when.fn for rule_id, part in clocked.items() if part.when is not None
+            rule_id: tuple(n.fn for n in sorted(part.conjuncts, key=lambda n: n.cost))
+            for rule_id, part in clocked.items()
         }
         self._now_tests = tuple(now_tests.values())
         self._now: float | None = None
@@ -174,4 +176,11 @@ class TickPlan:
             self._now_results = {test: bool(test(ctx, {})) for test in self._now_tests}
             self._now = minute
         memo = dict(self._now_results)
-        return [rule_id for rule_id in armed if tests[rule_id](ctx, memo)]
+        held = []
+        for rule_id in armed:
+            for test in tests[rule_id]:
+                if not test(ctx, memo):
+                    break
+            else:
+                held.append(rule_id)
+        return held
