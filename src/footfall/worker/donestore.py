@@ -2,9 +2,10 @@
 
 Backed by the compacted internal topic ``<prefix>actions-done`` (key: command id;
 value: ``{"state": "done"|"retrying", "attempts", "kind", "at"}``;
-``cleanup.policy=compact,delete`` with a 7-day retention). Every worker reads it whole at
-start and follows it live into a bounded LRU map (``MAX_IDS`` most recent ids), so that
-a restart, a rebalance or another replica of the group knows:
+``cleanup.policy=compact,delete`` with a one-day retention). Every worker reads its last
+hour (``LEDGER_LOOKBACK``) at start, before it consumes a command, and follows it live
+into a bounded LRU map (``MAX_IDS`` most recent ids), so that a restart, a rebalance or
+another replica of the group knows:
 
 - ``done``: the command was executed: a repeat is dropped;
 - ``retrying`` with ``attempts = n``: the retry topic holds the command's attempt-``n``
@@ -24,10 +25,11 @@ from typing import Any
 
 import orjson
 
-__all__ = ["DONE_RETENTION_MS", "MAX_IDS", "CommandLedger"]
+__all__ = ["DONE_RETENTION_MS", "LEDGER_LOOKBACK", "MAX_IDS", "CommandLedger", "ledger_record"]
 
 MAX_IDS = 500_000
-DONE_RETENTION_MS = 7 * 24 * 3600 * 1000
+DONE_RETENTION_MS = 24 * 3600 * 1000
+LEDGER_LOOKBACK = 3600.0
 _FINISHED = -1
 
 

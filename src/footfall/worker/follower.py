@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,10 +28,19 @@ RecordHandler = Callable[[bytes | None, bytes | None], None]
 class CompactedFollower:
     """Follows one topic from its beginning, calling ``handle(key, value)`` per record."""
 
-    def __init__(self, settings: Settings, topic: str, handle: RecordHandler) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        topic: str,
+        handle: RecordHandler,
+        *,
+        lookback: float | None = None,
+    ) -> None:
+        """``lookback``: start that many seconds back instead of at the beginning."""
         self._settings = settings
         self.topic = topic
         self._handle = handle
+        self._lookback = lookback
         self.caught_up = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._consumer: Any = None
@@ -46,11 +56,24 @@ class CompactedFollower:
         )
         await self._consumer.start()
         tps = await self._wait_for_assignment()
+        if self._lookback is not None:
+            await self._seek_back(tps, self._lookback)
         ends: dict[TopicPartition, int] = await self._consumer.end_offsets(tps)
-        self._remaining = {tp: end for tp, end in ends.items() if end > 0}
+        starts = {tp: await self._consumer.position(tp) for tp in tps}
+        self._remaining = {tp: end for tp, end in ends.items() if end > starts[tp]}
         if not self._remaining:
             self.caught_up.set()
         self._task = asyncio.create_task(self._run(), name=f"follow:{self.topic}")
+
+    async def _seek_back(self, tps: list[TopicPartition], seconds: float) -> None:
+        since = int((time.time() - seconds) * 1000)
+        found = await self._consumer.offsets_for_times({tp: since for tp in tps})
+        for tp in tps:
+            hit = found.get(tp)
+            if hit is None:
+                await self._consumer.seek_to_end(tp)
+            else:
+                self._consumer.seek(tp, hit.offset)
 
     async def _wait_for_assignment(self) -> list[TopicPartition]:
         for _ in range(300):

@@ -34,7 +34,7 @@ from footfall.topics import ensure_topics
 from footfall.worker.commits import CommitTracker, PartitionTracker
 from footfall.worker.context import ActionContext
 from footfall.worker.directory import Directory
-from footfall.worker.donestore import DONE_RETENTION_MS, CommandLedger
+from footfall.worker.donestore import DONE_RETENTION_MS, LEDGER_LOOKBACK, CommandLedger
 from footfall.worker.executor import DONE_TOPIC, RETRY_TOPIC, Executor
 from footfall.worker.follower import CompactedFollower
 from footfall.worker.http import make_session
@@ -135,7 +135,9 @@ class Worker:
         self._followers = [
             CompactedFollower(settings, settings.topic("profiles"), self.directory.on_profile),
             CompactedFollower(settings, settings.topic("providers"), self.directory.on_provider),
-            CompactedFollower(settings, self._done_topic, self.ledger.on_record),
+            CompactedFollower(
+                settings, self._done_topic, self.ledger.on_record, lookback=LEDGER_LOOKBACK
+            ),
         ]
         for follower in self._followers:
             await follower.start()
