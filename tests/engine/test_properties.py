@@ -103,15 +103,17 @@ def test_evaluation_never_raises_and_is_deterministic(raw: list[dict[str, object
     first = run(messages)
     assert first == run(messages)
     # distinct commands never share an id: a shared id means the same rule action, visitor
-    # and trigger (the same event delivered again, e.g. after a purge erased its id)
+    # and trigger (an event_id is unique by contract: the same id is the same event, e.g.
+    # delivered again after a purge erased the record of it)
     seen: dict[str, object] = {}
     for raw_command in first:
         command = orjson.loads(raw_command)
+        trigger = command["trigger"]
         key = (
             command["rule"]["id"],
             command["action"]["index"],
             command["visitor_id"],
-            command["trigger"],
+            trigger["event_id"] or (trigger["source"], trigger["time"]),
         )
         assert seen.setdefault(command["command_id"], key) == key
 

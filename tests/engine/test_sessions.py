@@ -164,3 +164,40 @@ def test_who_is_on_summary() -> None:
     }
     d.send(event("session_end", "v1", at(100)))
     assert visitor_summary(d.states["v1"], BASE_TIME + 100) is None
+
+
+def test_window_times_are_trimmed_and_bounded() -> None:
+    from footfall.engine.state import WINDOW_EVENTS
+
+    rules = rules_of(rule("busy", when={"hits": {"gte": 3, "window": "1m"}}))
+    d = Driver(Engine(rules, EngineConfig(idle_timeout=10_000)))
+    fired = [len(d.send(page_view("v1", at(t), event_id=f"e{t}"))) for t in (0, 10, 20, 90)]
+    assert fired == [0, 0, 1, 0]  # at 90 only the view at 90 is inside the minute
+    assert d.states["v1"].windows["hits"] == [BASE_TIME + 90]
+    for i in range(WINDOW_EVENTS + 50):
+        d.send(page_view("v1", at(100 + i * 0.01), event_id=f"x{i}"))
+    assert len(d.states["v1"].windows["hits"]) == WINDOW_EVENTS
+
+
+def test_late_event_counts_inside_its_window() -> None:
+    rules = rules_of(rule("busy", when={"hits": {"gte": 2, "window": "1m"}}))
+    d = Driver(rules)
+    d.send(page_view("v1", at(100), event_id="a"))
+    # a late view at 50 is evaluated at 50: the view at 100 is in its future
+    assert d.send(page_view("v1", at(50), event_id="b")) == []
+    assert d.states["v1"].windows["hits"] == [BASE_TIME + 50, BASE_TIME + 100]
+    assert len(d.send(page_view("v1", at(101), event_id="c"))) == 1
+
+
+def test_no_window_times_kept_when_no_rule_windows() -> None:
+    d = drive()
+    d.send(page_view("v1", at(0)), page_view("v1", at(1)))
+    assert d.states["v1"].windows == {}
+
+
+def test_host_domain() -> None:
+    d = drive()
+    d.send(page_view("v1", at(0), host_name="10.0.0.1"))
+    assert d.states["v1"].host_name == "10.0.0.1" and d.states["v1"].host_domain is None
+    d.send(page_view("v1", at(1), host_name="Mail.Example.COM."))
+    assert d.states["v1"].host_domain == "example.com"
