@@ -253,7 +253,7 @@ def test_probes_ports_and_scrape_annotations(kind: str, name: str, port: int) ->
     (web,) = container["ports"]
     assert (web["name"], web["containerPort"]) == ("web", port)
     assert env_of(container)["FOOTFALL_WEB_PORT"]["value"] == str(port)
-    assert container["args"] == [name.removeprefix("footfall-")]
+    assert container["args"][0] == name.removeprefix("footfall-")
     assert build_parser().parse_args(container["args"]).command == container["args"][0]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "web"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "web"}
@@ -284,8 +284,10 @@ def test_processor_statefulset_keeps_rocksdb_on_volumes_behind_a_headless_servic
     for service in (headless, web):
         assert labels_match(service["spec"]["selector"], pod_labels)
         assert [p["port"] for p in service["spec"]["ports"]] == [PROCESSOR_WEB_PORT]
-    host = env_of(container)["FOOTFALL_WEB_HOST"]["valueFrom"]["fieldRef"]["fieldPath"]
-    assert host == "status.podIP"
+    # each instance advertises its pod IP to its peers (Kubernetes expands $(POD_IP))
+    assert env_of(container)["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+    args = build_parser().parse_args(container["args"])
+    assert args.advertised_url == f"http://$(POD_IP):{PROCESSOR_WEB_PORT}"
     for overlay in (False, True):
         replicas = processor["spec"]["replicas"]
         if overlay:
