@@ -235,3 +235,32 @@ def test_profiles_and_providers_are_checked(capsys: pytest.CaptureFixture[str]) 
     )
     assert code == 2 and commands == []
     assert "agent:alice: emails[0]" in err
+
+
+def test_chat_scenario_with_purge(capsys: pytest.CaptureFixture[str]) -> None:
+    code, commands, err = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "chat-rules.yaml"),
+        "--events",
+        str(DATA / "chat-events.jsonl"),
+    )
+    assert code == 0 and err == ""
+    assert summary(commands) == [
+        ("accepted", "cat", "event", "c2", "2026-03-02T11:00:20.000Z"),
+        ("refund-words", "cat", "event", "c4", "2026-03-02T11:00:30.000Z"),
+        ("purged", "cat", "event", "x1", "2026-03-02T11:02:00.000Z"),
+        ("purged", "cat", "event", "x2", "2026-03-02T11:04:00.000Z"),
+    ]
+    accepted, refund, first_purge, second_purge = commands
+    assert accepted["action"]["params"]["subject"] == "Cat accepted alice's invitation"
+    assert accepted["action"]["params"]["body"] == "status chatting, 1 accepted of 1"
+    # "Refunding" is not the whole word "refund": the agent's message does not fire
+    assert refund["action"]["params"]["line"] == "cat: I'd like a refund please"
+    assert first_purge["action"]["params"]["line"] == (
+        "cat purged after 1 visit(s), last chat 2026-03-02T11:00:22.000Z"
+    )
+    assert first_purge["facts"]["chat_status"] == "ended"
+    # after a purge nothing is remembered: a new visitor with one visit and no chats
+    assert second_purge["action"]["params"]["line"] == "cat purged after 1 visit(s), last chat "
+    assert "customer_name" not in second_purge["facts"]
