@@ -13,6 +13,7 @@ __all__ = [
     "CHAT_AGENT_LINES",
     "CHAT_VISITOR_LINES",
     "DEPARTMENTS",
+    "FORGET_ME_LINE",
     "LANDING_PAGES",
     "LOCALES",
     "NAMES",
@@ -180,6 +181,8 @@ CHAT_VISITOR_LINES: tuple[str, ...] = (
     "This is urgent, our chat widget is down.",
     "I'd like a refund please.",
 )
+
+FORGET_ME_LINE = "Please forget me and delete my data."
 
 CHAT_AGENT_LINES: tuple[str, ...] = (
     "Hello! How can I help you today?",

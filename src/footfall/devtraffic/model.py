@@ -49,6 +49,8 @@ _ANSWERS: tuple[tuple[str, int], ...] = (
     ("none", 20),
 )
 _RETURN_PROBABILITY = 0.25
+# now and then a visitor asks to be forgotten (the example rule "forget-me" purges them)
+_FORGET_ME_PROBABILITY = 0.02
 _KEEP_DEPARTED = 500
 
 
@@ -239,7 +241,10 @@ class TrafficModel:
             return event
         visitor.messages_left -= 1
         if visitor.visitor_speaks:
-            extra = {"sender": "visitor", "text": self._random.choice(catalogue.CHAT_VISITOR_LINES)}
+            text = self._random.choice(catalogue.CHAT_VISITOR_LINES)
+            if self._random.random() < _FORGET_ME_PROBABILITY:
+                text = catalogue.FORGET_ME_LINE
+            extra = {"sender": "visitor", "text": text}
         else:
             extra = {"sender": "agent", "text": self._random.choice(catalogue.CHAT_AGENT_LINES)}
         visitor.visitor_speaks = not visitor.visitor_speaks
