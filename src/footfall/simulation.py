@@ -64,13 +64,13 @@ class Simulation:
         self.states: dict[str, VisitorState] = {}
         self.ticking: dict[str, None] = {}
         self.clock: float | None = None
-        self.next_tick: float | None = None
+        self._index: int | None = None  # the next tick is at _index * tick (no drift)
         self.stats = SimulationStats()
 
     def feed(self, message: Event | Control) -> Iterator[Command]:
         """Run the ticks due before ``message``, then the message and what it feeds back."""
-        if self.next_tick is None:
-            self.next_tick = math.ceil(message.time / self.tick) * self.tick
+        if self._index is None:
+            self._index = math.ceil(message.time / self.tick)
         yield from self.run_ticks(message.time, inclusive=False)
         if self.clock is None or message.time > self.clock:
             self.clock = message.time
@@ -85,11 +85,25 @@ class Simulation:
 
     def run_ticks(self, before: float, *, inclusive: bool) -> Iterator[Command]:
         """Run every tick due before (or at, when ``inclusive``) ``before``."""
-        if self.next_tick is None:
+        if self._index is None:
             return
-        while self.next_tick < before or (inclusive and self.next_tick == before):
-            yield from self._tick(self.next_tick)
-            self.next_tick += self.tick
+        tick = self.tick
+        # the last tick index due: every tick at or before (or strictly before) `before`
+        last = math.floor(before / tick)
+        if not inclusive and last * tick >= before:
+            last -= 1
+        while self._index <= last:
+            if not self.ticking:
+                # nobody to visit: skip to the last tick due (counted, not run)
+                self.stats.ticks += last - self._index
+                self._index = last
+            yield from self._tick(self._index * tick)
+            self._index += 1
+
+    @property
+    def next_tick(self) -> float | None:
+        """The time of the next tick, once the first message set the clock."""
+        return None if self._index is None else self._index * self.tick
 
     def _tick(self, at: float) -> Iterator[Command]:
         self.stats.ticks += 1
