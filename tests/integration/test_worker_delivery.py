@@ -245,3 +245,21 @@ async def test_graceful_stop_finishes_in_flight_and_hands_back_the_rest(
         counts[r.headers["Idempotency-Key"]] = counts.get(r.headers["Idempotency-Key"], 0) + 1
     assert all(counts[key] == 1 for key in in_flight)  # finished during the grace period
     assert sum(counts.values()) == len(commands)  # nothing ran twice after a graceful stop
+
+
+async def test_long_retry_delays_are_parked_again_not_held(
+    kafka_settings, peer, start_worker
+) -> None:
+    settings = settings_for(kafka_settings, retry_schedule=(2.5,))
+    peer.script["/later"] = [503, 200]
+    command = web(peer, "/later", 1)
+    worker = await start_worker(settings)
+    worker.retry_hold_max = 0.5
+    await produce_commands(settings, [command])
+    await eventually(lambda: worker.metrics.executed.labels("call_web_page")._value.get() == 1)
+    first, second = peer.for_path("/later")
+    assert second.at - first.at >= 2.0 - 0.01  # 2.5 s ± 20 %
+    parked = await read_topic(settings, "actions-retry", count=3)
+    assert len(parked) >= 3  # the first envelope and at least two re-parked copies
+    assert {v["attempts"] for _, v in parked} == {1}
+    assert len({v["due"] for _, v in parked}) == 1

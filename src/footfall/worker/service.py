@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 DEFAULT_GRACE = 25.0
 COMMIT_INTERVAL = 1.0
 MAX_WAITING_RETRIES = 10_000
+RETRY_HOLD_MAX = 300.0
 
 
 def internal_topics(settings: Settings) -> list[tuple[str, int, dict[str, str]]]:
@@ -111,6 +112,7 @@ class Worker:
         self._fetch_task: asyncio.Task[None] | None = None
         self._commit_task: asyncio.Task[None] | None = None
         self._paused_retries = False
+        self.retry_hold_max = RETRY_HOLD_MAX
         self._producer: Any = None
         self._consumer: Any = None
         self._executor: Executor | None = None
@@ -304,6 +306,17 @@ class Worker:
     ) -> None:
         try:
             delay = envelope.due - self._clock()
+            if delay > self.retry_hold_max:
+                # not due for a long while: park it again at the end of the retry topic
+                # instead of holding back this partition's commits for hours
+                await asyncio.sleep(self.retry_hold_max)
+                try:
+                    await self._producer.send_and_wait(record.topic, record.value, key=record.key)
+                except KafkaError as exc:  # stays uncommitted: read again after a restart
+                    log.error("could not park a retry message again: %s", exc)
+                    return
+                partition.finish(record.offset)
+                return
             if delay > 0:
                 await asyncio.sleep(delay)
             await self._slots.acquire()
