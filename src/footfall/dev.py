@@ -100,6 +100,7 @@ class _Run:
     hooks: WebhookSink | None = None
     children: list[_Child] = field(default_factory=list)
     traffic: asyncio.Task[TrafficStats] | None = None
+    push: asyncio.Task[int] | None = None
 
     def say(self, text: str) -> None:
         print(f"[{time.monotonic() - self.began:6.1f}s] {text}", file=self.out, flush=True)
@@ -232,7 +233,7 @@ async def _start(run: _Run, settings: Settings, stop: asyncio.Event) -> dict[str
     pushed = copy_examples(examples, directory / "examples", run.hooks.url)
     base_env = dict(os.environ)
     base_env["FOOTFALL_BROKER"] = bootstrap
-    push = asyncio.create_task(_push(run, base_env, pushed))
+    push = run.push = asyncio.create_task(_push(run, base_env, pushed))
 
     def env_for(port: int) -> dict[str, str]:
         return child_environment(
@@ -252,9 +253,11 @@ async def _start(run: _Run, settings: Settings, stop: asyncio.Event) -> dict[str
     run.say(f"started the processor and {options.workers} workers; waiting until ready ...")
 
     if await _until_stopped(push, stop) is None:
+        run.say("stopping ...")
         return None
     ready = await _until_stopped(_wait_ready(run), stop)
     if ready is None:
+        run.say("stopping ...")
         return None
 
     run.traffic = asyncio.create_task(
@@ -374,7 +377,13 @@ async def _push(run: _Run, env: dict[str, str], pushed: dict[str, Path]) -> int:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
-        output, _ = await process.communicate()
+        try:
+            output, _ = await process.communicate()
+        except BaseException:  # cancelled (stopped while starting): leave no push behind
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            raise
         text = output.decode("utf-8", "replace").strip()
         if process.returncode != 0:
             raise DevError(f"footfall {kind} push {pushed[kind]} failed:\n{text}")
@@ -465,6 +474,11 @@ async def _watch(run: _Run, stop: asyncio.Event) -> int:
 
 
 async def _shutdown(run: _Run) -> None:
+    if run.push is not None and not run.push.done():
+        run.push.cancel()
+    if run.push is not None:
+        with contextlib.suppress(BaseException):
+            await run.push
     if run.traffic is not None and not run.traffic.done():
         run.traffic.cancel()
     if run.traffic is not None:
