@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from footfall.settings import Settings
-from footfall.worker.actions import ACTIONS
+from footfall.worker.actions import ACTIONS, Action
 from footfall.worker.command import Command, command_from_dict, parse_command
 from footfall.worker.context import ActionContext
 from footfall.worker.donestore import CommandLedger, ledger_record
@@ -51,7 +51,7 @@ class Executor:
         self._policy = RetryPolicy(settings.retry_schedule)
         self._retry_topic = settings.topic(RETRY_TOPIC)
         self._done_topic = settings.topic(DONE_TOPIC)
-        self._running: set[str] = set()
+        self._running: dict[str, asyncio.Event] = {}
         self.context: ActionContext | None = None
 
     async def process(
@@ -77,9 +77,13 @@ class Executor:
             return None
         kind = command.kind
         command_id = command.command_id
-        if self.ledger.is_stale(command_id, attempts_before) or command_id in self._running:
+        while (running := self._running.get(command_id)) is not None:
+            # the same command is running here (re-delivered after a rebalance): wait for
+            # its outcome, so that this offset is not finished before that one is
+            await running.wait()
+        if self.ledger.is_stale(command_id, attempts_before):
             self.metrics.duplicates.labels(kind).inc()
-            log.info("dropped a repeated command", extra={"command_id": command.command_id})
+            log.info("dropped a repeated command", extra={"command_id": command_id})
             return None
         action = ACTIONS.get(kind)
         if action is None:
@@ -88,28 +92,42 @@ class Executor:
                 record.key, "unknown_action", error, source, command.raw, 0, kind
             )
             return None
-        attempt = attempts_before + 1
+        done = self._running[command_id] = asyncio.Event()
+        try:
+            return await self._execute(action, command, attempts_before + 1, record.key, source)
+        finally:
+            if self._running.get(command_id) is done:
+                del self._running[command_id]
+            done.set()
+
+    async def _execute(
+        self,
+        action: Action,
+        command: Command,
+        attempt: int,
+        key: bytes | None,
+        source: dict[str, Any],
+    ) -> asyncio.Future[Any] | None:
+        kind = command.kind
         assert self.context is not None
-        self._running.add(command.command_id)
         started = time.perf_counter()
         try:
             await action(command, self.context)
         except ActionError as exc:
-            await self._failed(record.key, command, exc, attempt, source)
+            await self._failed(key, command, exc, attempt, source)
             return None
         except Exception as exc:  # an unexpected error is retried like a transient one
             log.exception("action %s raised unexpectedly", kind)
             wrapped = TransientActionError(f"unexpected {type(exc).__name__} in {kind}")
-            await self._failed(record.key, command, wrapped, attempt, source)
+            await self._failed(key, command, wrapped, attempt, source)
             return None
         finally:
-            self._running.discard(command.command_id)
             self.metrics.latency.labels(kind).observe(time.perf_counter() - started)
         self.metrics.executed.labels(kind).inc()
-        self.ledger.mark_finished(command_id)
+        self.ledger.mark_finished(command.command_id)
         value = ledger_record("done", kind, attempt, self._clock())
         future: asyncio.Future[Any] = await self._producer.send(
-            self._done_topic, value, key=command_id.encode()
+            self._done_topic, value, key=command.command_id.encode()
         )
         return future
 
