@@ -28,7 +28,16 @@ def test_message_headers_and_no_bcc_header() -> None:
 
 
 @pytest.mark.parametrize(
-    "subject", ["Hi\r\nBcc: victim@example.com", "Hi\nX-Injected: 1", "Hi\rX: 1"]
+    "subject",
+    [
+        "Hi\r\nBcc: victim@example.com",
+        "Hi\nX-Injected: 1",
+        "Hi\rX: 1",
+        "Hi\r\n",
+        "Hi\n",
+        "\r",
+        "a\u2028b",
+    ],
 )
 def test_header_injection_in_subject_is_refused(subject: str) -> None:
     with pytest.raises(BadCommandError):

@@ -46,6 +46,8 @@ class _CachedHeaderRegistry(HeaderRegistry):
 
 _POLICY = policy.SMTP.clone(raise_on_defect=True, header_factory=_CachedHeaderRegistry())
 _ID_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+# every character str.splitlines() breaks on, and NUL: none may appear in a header value
+_BREAKS = re.compile("[\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,7 @@ def check_address(value: Any, where: str) -> str:
     """One plain e-mail address (``a@b`` or ``Name <a@b>``); BadCommandError otherwise."""
     if not isinstance(value, str) or not value.strip():
         raise BadCommandError(f"{where}: expected an e-mail address")
-    if any(c in value for c in "\r\n\x00"):
+    if _BREAKS.search(value):
         raise BadCommandError(f"{where}: line breaks are not allowed in an address")
     found = getaddresses([value])
     if len(found) != 1:
@@ -108,6 +110,9 @@ def build_message(mail: Mail, sender: str, msg_id: str, now: Any) -> EmailMessag
     Every header value goes through the SMTP policy (which refuses CR/LF); the headers
     that are the same on every message are parsed once and reused.
     """
+    for where, text in (("subject", mail.subject), ("Message-ID", msg_id)):
+        if _BREAKS.search(text):
+            raise BadCommandError(f"{where}: line breaks are not allowed in a mail header")
     message = EmailMessage(policy=_POLICY)
     try:
         for name, header in _constant_headers(sender):
