@@ -220,7 +220,8 @@ class SmtpPool:
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             _discard(client)
             client = None
-            raise TransientActionError(f"SMTP connection failed: {type(exc).__name__}") from None
+            detail = _short(str(exc)) or type(exc).__name__
+            raise TransientActionError(f"SMTP connection failed: {detail}") from None
         finally:
             self._idle.put_nowait(client)
         del errors  # refused recipients of a partly accepted message are not retried
