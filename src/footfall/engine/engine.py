@@ -216,11 +216,15 @@ class Engine:
         """
         plan = self._plan
         if state._evaluated is plan.token:
+            if state._chat_changed:
+                state._steady, state._armed = plan.refresh(state._steady, state._armed, ctx)
+                state._chat_changed = False
             return state._steady + plan.recheck(state._armed, ctx)
         steady, armed, clocked = plan.evaluate(ctx)
         state._steady = steady
         state._armed = armed
         state._evaluated = plan.token
+        state._chat_changed = False
         return steady + clocked
 
     def _evaluate_event(

@@ -92,6 +92,7 @@ class VisitorState:
 
     __slots__ = (
         "_armed",
+        "_chat_changed",
         "_evaluated",
         "_facts",
         "_steady",
@@ -203,6 +204,7 @@ class VisitorState:
         # what the last full online evaluation found under which rules
         self._facts: dict[str, object] | None = None
         self._evaluated: object = None
+        self._chat_changed = False
         self._steady: list[str] = []
         self._armed: tuple[str, ...] = ()
 
@@ -268,9 +270,18 @@ class VisitorState:
                 del self.windows[field]
 
     def changed(self) -> None:
-        """Forget the cached facts after a change."""
+        """Forget the cached facts and evaluation after a change."""
         self._facts = None
         self._evaluated = None
+
+    def changed_chat(self, evaluated: object) -> None:
+        """Only chat facts changed since the evaluation ``evaluated`` (the value
+        ``_evaluated`` had before :meth:`changed`): it stays usable for the rules that
+        read none of them (``footfall.engine.timing.CHAT_FACTS``).
+        """
+        if evaluated is not None:
+            self._evaluated = evaluated
+            self._chat_changed = True
 
     # -- serialisation -------------------------------------------------------------------
 

@@ -25,7 +25,26 @@ from typing import Any
 from footfall.rules import CompiledRule, EvalContext, RuleSet, compile_rule
 from footfall.rules.fields import FIELDS
 
-__all__ = ["TickPlan", "time_dependent"]
+__all__ = ["CHAT_FACTS", "TickPlan", "time_dependent"]
+
+#: The facts a chat event can change (besides starting a session or changing ``site``,
+#: which count as any change).
+CHAT_FACTS = frozenset(
+    {
+        "agent",
+        "department",
+        "group",
+        "sent_message",
+        "chat_status",
+        "invites_sent",
+        "invites_accepted",
+        "invites_rejected",
+        "invites_ignored",
+        "invitation_last_sent",
+        "first_chat_at",
+        "last_chat_at",
+    }
+)
 
 _ONLINE = "online_activity"
 _CLOCK_FIELDS = frozenset({"duration_minutes", "idle_minutes", "time_of_day", "day_of_week"})
@@ -59,6 +78,23 @@ def _timed(condition: object) -> bool:
             or not isinstance(value, Mapping)
             or any(op in _CLOCK_OPERATORS for op in value)
         ):
+            return True
+    return False
+
+
+def _reads_chat(condition: object) -> bool:
+    """Whether a condition may read a chat fact (anything unrecognised may)."""
+    if condition is None:
+        return False
+    if isinstance(condition, list):
+        return any(_reads_chat(c) for c in condition)
+    if not isinstance(condition, Mapping):
+        return True
+    for key, value in condition.items():
+        if key in _GROUPS:
+            if _reads_chat(value):
+                return True
+        elif key in CHAT_FACTS or key not in FIELDS:
             return True
     return False
 
@@ -112,6 +148,8 @@ class TickPlan:
         "_now_results",
         "_now_tests",
         "_tests",
+        "chatty",
+        "chatty_ids",
         "clocked",
         "first",
         "rules",
@@ -143,6 +181,11 @@ class TickPlan:
         self.clocked: Mapping[str, CompiledRule] = clocked
         # the steady rules and the static parts, matched in one indexed call
         self.first = RuleSet([*steady, *static])
+        # those of them that read chat facts: all a chat event can change
+        self.chatty = RuleSet(
+            r for r in self.first.rules.values() if _reads_chat(r.data.get("when"))
+        )
+        self.chatty_ids = frozenset(self.chatty.rules)
         # each clock part as its conjuncts' memoising evaluators, cheapest first
         self._tests = {
             rule_id: tuple(n.fn for n in sorted(part.conjuncts, key=lambda n: n.cost))
@@ -162,6 +205,23 @@ class TickPlan:
             (armed if rule.id in clocked else steady).append(rule.id)
         frozen = tuple(armed)
         return steady, frozen, self.recheck(frozen, ctx)
+
+    def refresh(
+        self, steady: list[str], armed: tuple[str, ...], ctx: EvalContext
+    ) -> tuple[list[str], tuple[str, ...]]:
+        """Steady and armed ids after a change of chat facts only: the rules that read
+        chat facts are matched again, the others keep their results."""
+        chatty = self.chatty_ids
+        if not chatty:
+            return steady, armed
+        clocked = self.clocked
+        new_steady = [i for i in steady if i not in chatty]
+        new_armed = [i for i in armed if i not in chatty]
+        for rule in self.chatty.matching(_ONLINE, ctx):
+            (new_armed if rule.id in clocked else new_steady).append(rule.id)
+        new_steady.sort()
+        new_armed.sort()
+        return new_steady, tuple(new_armed)
 
     def recheck(self, armed: tuple[str, ...], ctx: EvalContext) -> list[str]:
         """The armed rules whose clock part holds now (conditions shared between the

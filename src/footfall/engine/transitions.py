@@ -77,6 +77,7 @@ def apply_event(
     t = event.time
     in_order = t >= state.latest
     kind = event.type
+    evaluated = state._evaluated
     state.changed()
     started = False
     if kind == "session_end":
@@ -98,7 +99,10 @@ def apply_event(
     elif kind == "identify":
         _identify(state, event, in_order)
     else:
+        site = state.site
         _chat(state, event, in_order, windows)
+        if not started and state.site == site:
+            state.changed_chat(evaluated)
     return started
 
 
