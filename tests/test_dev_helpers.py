@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,24 @@ async def test_run_dev_fails_cleanly_without_example_rules(tmp_path: Path) -> No
     assert "no example rules" in out.getvalue()
     assert "stopped" in out.getvalue()
     assert list((tmp_path / "runs").iterdir()) == []  # the run directory is removed
+
+
+async def test_run_dev_refuses_a_busy_port_before_starting_anything(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = io.StringIO()
+        options = DevOptions(
+            examples=EXAMPLES,
+            web_port=port - 1,
+            workers=2,
+            webhook_port=0,
+            run_dir=tmp_path / "runs",
+        )
+        code = await run_dev(Settings(), options, out=out)
+    assert code == 1
+    refused = re.search(r"port (\d+) on 127\.0\.0\.1 is in use", out.getvalue())
+    assert refused is not None and int(refused.group(1)) in (port - 1, port)
+    assert "Kafka" not in out.getvalue()  # nothing was started
+    assert list((tmp_path / "runs").iterdir()) == []

@@ -207,6 +207,13 @@ async def _start(run: _Run, settings: Settings, stop: asyncio.Event) -> dict[str
     if not (examples / "rules").is_dir():
         raise DevError(f"no example rules in {examples}/rules (pass --examples DIR)")
 
+    # fail before anything is started when a fixed port is taken
+    for port in [
+        options.webhook_port,
+        *range(options.web_port, options.web_port + 1 + options.workers),
+    ]:
+        if port:
+            _check_port_free(options.host, port)
     broker = LocalKafka(
         port=options.kafka_port, version=settings.kafka_version, home=settings.kafka_home
     )
