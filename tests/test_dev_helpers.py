@@ -31,6 +31,7 @@ def test_child_environment_points_services_at_the_local_parts(tmp_path: Path) ->
         "FOOTFALL_HTTP_ALLOWLIST": "hooks.example.com",
         "FOOTFALL_SMTP_PASSWORD": "from-the-shell",
         "FOOTFALL_BROKER": "elsewhere:9092",
+        "FOOTFALL_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
     }
     env = child_environment(
         base,
@@ -43,6 +44,7 @@ def test_child_environment_points_services_at_the_local_parts(tmp_path: Path) ->
     )
     settings = Settings.from_env(env)
     assert settings.broker == "127.0.0.1:40000"
+    assert settings.kafka.protocol == "PLAINTEXT"  # the local broker, not the shell's cluster
     assert settings.tick == 10.0  # the user's other settings still apply
     assert settings.state_dir == tmp_path / "state"
     assert settings.log_dir == tmp_path / "action-logs"

@@ -37,7 +37,7 @@ from footfall.devsinks import SmtpSink, WebhookSink
 from footfall.devtraffic import TrafficModel
 from footfall.devtraffic.producer import TrafficStats, produce_traffic
 from footfall.errors import FootfallError
-from footfall.settings import Settings
+from footfall.settings import KafkaSecurity, Settings
 from footfall.topics import ensure_topics
 
 __all__ = [
@@ -125,6 +125,7 @@ def child_environment(
     env.update(
         {
             "FOOTFALL_BROKER": broker,
+            "FOOTFALL_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
             "FOOTFALL_STATE_DIR": str(run_dir / "state"),
             "FOOTFALL_LOG_DIR": str(run_dir / "action-logs"),
             "FOOTFALL_WEB_PORT": str(web_port),
@@ -223,7 +224,8 @@ async def _start(run: _Run, settings: Settings, stop: asyncio.Event) -> dict[str
     if bootstrap is None:
         return None
     run.say(f"Kafka ready at {bootstrap} in {broker.started_in or 0:.1f}s")
-    local = settings.with_overrides(broker=bootstrap)
+    # the local broker speaks plain Kafka on loopback, whatever the shell is set up for
+    local = settings.with_overrides(broker=bootstrap, kafka=KafkaSecurity())
     created = await ensure_topics(local)
     run.say(f"created {len(created)} topics under prefix {local.topic_prefix!r}")
 
@@ -240,6 +242,7 @@ async def _start(run: _Run, settings: Settings, stop: asyncio.Event) -> dict[str
     pushed = copy_examples(examples, directory / "examples", run.hooks.url)
     base_env = dict(os.environ)
     base_env["FOOTFALL_BROKER"] = bootstrap
+    base_env["FOOTFALL_KAFKA_SECURITY_PROTOCOL"] = "PLAINTEXT"
     push = run.push = asyncio.create_task(_push(run, base_env, pushed))
 
     def env_for(port: int) -> dict[str, str]:
