@@ -75,7 +75,6 @@ async def send(
 ) -> int:
     """Send one request; return the 2xx status or raise the matching ActionError."""
     target = check_url(url, allowlist)
-    shown = redact_url(target)
     try:
         async with session.request(
             method,
@@ -91,13 +90,16 @@ async def send(
     except (TargetRefusedError, TransientActionError):
         raise
     except aiohttp.InvalidURL:
-        raise TargetRefusedError(f"bad URL {shown}") from None
+        raise TargetRefusedError(f"bad URL {redact_url(target)}") from None
     except TimeoutError:
+        shown = redact_url(target)
         raise TransientActionError(f"{method} {shown}: timed out after {timeout:g}s") from None
     except (aiohttp.ClientError, OSError) as exc:
+        shown = redact_url(target)
         raise TransientActionError(f"{method} {shown}: {type(exc).__name__}") from None
     if 200 <= status < 300:
         return status
+    shown = redact_url(target)
     if 300 <= status < 400:
         raise RejectedError(f"{method} {shown}: redirect {status} (redirects are not followed)")
     if status == 429 or status >= 500:

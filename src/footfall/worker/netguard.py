@@ -13,6 +13,7 @@ answer cannot swap in a private address between check and connect.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -110,7 +111,16 @@ def check_address(host: str, address: IPAddress, allowlist: Allowlist) -> None:
 
 
 def check_url(url: str, allowlist: Allowlist) -> URL:
-    """Parse and check a URL before any connection: scheme, host, literal addresses."""
+    """Parse and check a URL before any connection: scheme, host, literal addresses.
+
+    Accepted URLs are remembered (the same URLs come back again and again); refusals are
+    checked afresh each time.
+    """
+    return _checked_url(url, allowlist)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_url(url: str, allowlist: Allowlist) -> URL:
     try:
         parsed = URL(url)
     except (ValueError, TypeError) as exc:
