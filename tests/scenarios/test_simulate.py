@@ -264,3 +264,68 @@ def test_chat_scenario_with_purge(capsys: pytest.CaptureFixture[str]) -> None:
     # after a purge nothing is remembered: a new visitor with one visit and no chats
     assert second_purge["action"]["params"]["line"] == "cat purged after 1 visit(s), last chat "
     assert "customer_name" not in second_purge["facts"]
+
+
+def test_tick_and_idle_timeout_from_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FOOTFALL_TICK", "20s")
+    monkeypatch.setenv("FOOTFALL_IDLE_TIMEOUT", "4m")
+    code, commands, _ = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "remove-rules.yaml"),
+        "--events",
+        str(DATA / "remove-events.jsonl"),
+        "--until",
+        "2026-03-02T10:20:00Z",
+    )
+    assert code == 0
+    # the idle rule (5 minutes) can no longer rise: the visitor leaves after 4 minutes
+    assert [c["rule"]["id"] for c in commands] == [
+        "remove-bots",
+        "note-removal",
+        "remove-bots",
+        "note-removal",
+    ]
+    monkeypatch.setenv("FOOTFALL_IDLE_TIMEOUT", "15m")
+    _, commands, _ = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "remove-rules.yaml"),
+        "--events",
+        str(DATA / "remove-events.jsonl"),
+        "--until",
+        "2026-03-02T10:20:00Z",
+    )
+    # 20 s ticks: the first tick at or after 10:05:10 is 10:05:20
+    assert [(c["rule"]["id"], c["trigger"]["time"]) for c in commands][-1] == (
+        "idle-visitors",
+        "2026-03-02T10:05:20.000Z",
+    )
+
+
+def test_progress_only_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from footfall.cli.simulate import simulate_lines
+    from footfall.simulation import Simulation
+
+    rules = compile_rules(load_rule_files([DATA / "every-page.yaml"]))
+    lines = (DATA / "remove-events.jsonl").read_text().splitlines()
+    quiet = io.StringIO()
+    list(simulate_lines(lines, Simulation(rules), errors=quiet, progress=False))
+    assert quiet.getvalue() == ""
+    loud = io.StringIO()
+    list(simulate_lines(lines, Simulation(rules), errors=loud, progress=True))
+    assert loud.getvalue() == "\r3 lines, 3 commands\n"
+    main(
+        [
+            "simulate",
+            "--rules",
+            str(DATA / "every-page.yaml"),
+            "--events",
+            str(DATA / "remove-events.jsonl"),
+        ]
+    )
+    assert "\r" not in capsys.readouterr().err  # captured stderr is not a terminal
