@@ -362,9 +362,12 @@ class Worker:
     def _ledger_written(
         future: asyncio.Future[Any], partition: PartitionTracker, offset: int
     ) -> None:
+        # the command was executed either way: the ledger only saves repeats, so a lost
+        # record must not hold back the partition's commits
         if future.cancelled() or future.exception() is not None:
-            log.error("ledger record not written; offset %d stays uncommitted", offset)
-            return
+            log.warning(
+                "ledger record not written for offset %d; a re-delivery may repeat it", offset
+            )
         partition.finish(offset)
 
     # ------------------------------------------------------------------ commits
