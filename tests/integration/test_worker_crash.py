@@ -148,3 +148,26 @@ async def test_two_workers_in_one_group_share_the_load(
     assert sum(counts) == len(commands)
     keys = {r.headers["Idempotency-Key"] for r in peer.requests}
     assert keys == {c["command_id"] for c in commands}
+
+
+async def test_a_held_retry_survives_a_rebalance(
+    kafka_settings: Settings, peer: ScriptedPeer
+) -> None:
+    settings = kafka_settings.with_overrides(http_allowlist=("127.0.0.1",), retry_schedule=(4.0,))
+    peer.script["/flaky"] = [503, 200]
+    command = build_command("call_web_page", {"url": f"{peer.base}/flaky"}, seq=1)
+    one = Worker(settings, serve_web=False, grace=5.0)
+    two = Worker(settings, serve_web=False, grace=5.0)
+    await one.start()
+    try:
+        await produce_commands(settings, [command])
+        await eventually(lambda: one.metrics.waiting_retries._value.get() == 1, wait=20)
+        await two.start()  # the group rebalances while the retry is held
+        await eventually(lambda: len(peer.for_path("/flaky")) == 2, wait=30)
+        await asyncio.sleep(2.0)
+        executed = sum(w.metrics.executed.labels("call_web_page")._value.get() for w in (one, two))
+    finally:
+        await one.stop()
+        await two.stop()
+    assert len(peer.for_path("/flaky")) == 2
+    assert executed == 1
