@@ -33,6 +33,11 @@ def random_rules(rng: random.Random, n: int) -> list[dict[str, object]]:
         lambda: {"time_of_day": {"between": ["08:02", "08:20"]}},
         lambda: {"chat_status": {"eq": "invited"}},
         lambda: {"session_start": {"within": "3m"}},
+        lambda: {"session_start": {"older_than": "2m"}},
+        lambda: {"duration_minutes": {"lt": rng.randint(1, 5)}},
+        lambda: {"idle_minutes": {"gte": 1, "lte": 3}},
+        lambda: {"hits": {"lt": 3, "window": "90s"}},
+        lambda: {"invites_sent": {"gte": 1, "window": "2m"}},
         lambda: {"invites_sent": {"lt": 2}},
     ]
     rules = []
@@ -92,7 +97,7 @@ def run(engine: Engine, events: list[object]) -> list[bytes]:
 
 
 def test_split_evaluation_equals_full_evaluation() -> None:
-    for seed in range(8):
+    for seed in range(12):
         rng = random.Random(seed)
         rules = rules_of(*random_rules(rng, 30))
         events = random_events(rng, 300)

@@ -219,12 +219,17 @@ class Engine:
             if state._chat_changed:
                 state._steady, state._armed = plan.refresh(state._steady, state._armed, ctx)
                 state._chat_changed = False
-            return state._steady + plan.recheck(state._armed, ctx)
+            settled = state._settled
+            if settled is None or ctx.now < state._settled_at:
+                settled = state._settled = {}
+            state._settled_at = ctx.now
+            return state._steady + plan.recheck(state._armed, ctx, settled)
         steady, armed, clocked = plan.evaluate(ctx)
         state._steady = steady
         state._armed = armed
         state._evaluated = plan.token
         state._chat_changed = False
+        state._settled = None
         return steady + clocked
 
     def _evaluate_event(

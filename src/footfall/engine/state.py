@@ -95,6 +95,8 @@ class VisitorState:
         "_chat_changed",
         "_evaluated",
         "_facts",
+        "_settled",
+        "_settled_at",
         "_steady",
         "agent",
         "browser",
@@ -205,6 +207,9 @@ class VisitorState:
         self._facts: dict[str, object] | None = None
         self._evaluated: object = None
         self._chat_changed = False
+        # clock parts whose result cannot change until the state does (see timing.recheck)
+        self._settled: dict[str, bool] | None = None
+        self._settled_at = 0.0
         self._steady: list[str] = []
         self._armed: tuple[str, ...] = ()
 
@@ -273,6 +278,7 @@ class VisitorState:
         """Forget the cached facts and evaluation after a change."""
         self._facts = None
         self._evaluated = None
+        self._settled = None
 
     def changed_chat(self, evaluated: object) -> None:
         """Only chat facts changed since the evaluation ``evaluated`` (the value
@@ -282,6 +288,7 @@ class VisitorState:
         if evaluated is not None:
             self._evaluated = evaluated
             self._chat_changed = True
+        self._settled = None
 
     # -- serialisation -------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from footfall.rules import CompiledRule, EvalContext, RuleSet, compile_rule
-from footfall.rules.fields import FIELDS
+from footfall.rules.fields import FIELDS, FieldType
 
 __all__ = ["CHAT_FACTS", "TickPlan", "time_dependent"]
 
@@ -114,6 +114,40 @@ def _now_only(condition: object) -> bool:
     return True
 
 
+#: How a clock condition can change while a visitor's state does not (only time passes).
+RISES, FALLS, EITHER = 1, -1, 0
+
+
+def _trend(condition: object) -> int:
+    """RISES: once true it stays true; FALLS: once false it stays false; else EITHER.
+
+    While nothing happens to a visitor, ``duration_minutes`` and ``idle_minutes`` only
+    grow, windowed counts only shrink, and a datetime only gets older.
+    """
+    if not isinstance(condition, Mapping) or len(condition) != 1:
+        return EITHER
+    ((field, ops),) = condition.items()
+    spec = FIELDS.get(field)
+    if spec is None or not isinstance(ops, Mapping):
+        return EITHER
+    names = set(ops) - {"window"}
+    if not names:
+        return EITHER
+    if "window" in ops or field in ("duration_minutes", "idle_minutes"):
+        sign = -1 if "window" in ops else 1
+        if names <= {"gt", "gte"}:
+            return RISES * sign
+        if names <= {"lt", "lte"}:
+            return FALLS * sign
+        return EITHER
+    if spec.type is FieldType.DATETIME:
+        if names == {"older_than"}:
+            return RISES
+        if names == {"within"}:
+            return FALLS
+    return EITHER
+
+
 def _conjuncts(condition: object) -> list[Any]:
     """The top-level conditions that must all hold (nested ``all`` groups flattened)."""
     if isinstance(condition, list):
@@ -161,7 +195,7 @@ class TickPlan:
         self.rules = rules
         steady: list[CompiledRule] = []
         static: list[CompiledRule] = []
-        clocked: dict[str, CompiledRule] = {}
+        tests: dict[str, tuple[tuple[Any, int], ...]] = {}
         # conditions on the time alone; the tests are the shared (interned) objects the
         # clocked parts use, so results computed once per minute seed their memo
         now_tests: dict[int, Any] = {}
@@ -171,14 +205,22 @@ class TickPlan:
                 continue
             parts = _conjuncts(rule.data.get("when"))
             static.append(_part(rule, [c for c in parts if not _timed(c)]))
-            clocked[rule.id] = _part(rule, [c for c in parts if _timed(c)])
+            entries = []
             for condition in parts:
+                if not _timed(condition):
+                    continue
+                node = _single(rule, condition).when
+                if node is None:
+                    continue
+                entries.append((node.cost, node.fn, _trend(condition)))
                 if _now_only(condition):
-                    node = _single(rule, condition).when
-                    if node is not None:
-                        now_tests[id(node.test)] = node.test
+                    now_tests[id(node.test)] = node.test
+            entries.sort(key=lambda entry: entry[0])
+            # each clock part as its conjuncts' memoising evaluators, cheapest first
+            tests[rule.id] = tuple((fn, trend) for _, fn, trend in entries)
         self.steady = RuleSet(steady)
-        self.clocked: Mapping[str, CompiledRule] = clocked
+        self.clocked = frozenset(tests)
+        self._tests = tests
         # the steady rules and the static parts, matched in one indexed call
         self.first = RuleSet([*steady, *static])
         # those of them that read chat facts: all a chat event can change
@@ -186,11 +228,6 @@ class TickPlan:
             r for r in self.first.rules.values() if _reads_chat(r.data.get("when"))
         )
         self.chatty_ids = frozenset(self.chatty.rules)
-        # each clock part as its conjuncts' memoising evaluators, cheapest first
-        self._tests = {
-            rule_id: tuple(n.fn for n in sorted(part.conjuncts, key=lambda n: n.cost))
-            for rule_id, part in clocked.items()
-        }
         self._now_tests = tuple(now_tests.values())
         self._now: float | None = None
         self._now_results: dict[Any, bool] = {}
@@ -223,9 +260,20 @@ class TickPlan:
         new_armed.sort()
         return new_steady, tuple(new_armed)
 
-    def recheck(self, armed: tuple[str, ...], ctx: EvalContext) -> list[str]:
+    def recheck(
+        self,
+        armed: tuple[str, ...],
+        ctx: EvalContext,
+        settled: dict[str, bool] | None = None,
+    ) -> list[str]:
         """The armed rules whose clock part holds now (conditions shared between the
-        rules are evaluated once)."""
+        rules are evaluated once).
+
+        ``settled`` (kept by the caller while the visitor's state does not change, for
+        increasing times) records the rules whose result can no longer change: a clock
+        part that held with only RISES conjuncts, or failed on a FALLS conjunct. They are
+        not evaluated again.
+        """
         if not armed:
             return []
         tests = self._tests
@@ -238,9 +286,22 @@ class TickPlan:
         memo = dict(self._now_results)
         held = []
         for rule_id in armed:
-            for test in tests[rule_id]:
+            if settled is not None:
+                known = settled.get(rule_id)
+                if known is not None:
+                    if known:
+                        held.append(rule_id)
+                    continue
+            rising = True
+            for test, trend in tests[rule_id]:
                 if not test(ctx, memo):
+                    if settled is not None and trend == FALLS:
+                        settled[rule_id] = False
                     break
+                if trend != RISES:
+                    rising = False
             else:
                 held.append(rule_id)
+                if settled is not None and rising:
+                    settled[rule_id] = True
         return held
