@@ -84,7 +84,8 @@ async def test_permanent_and_exhausted_failures_dead_letter(
     settings = settings_for(kafka_settings)
     peer.script["/bad"] = [400]
     peer.script["/down"] = [503]
-    bad, down = web(peer, "/bad?token=s3cr3t", 1), web(peer, "/down", 2)
+    bad = web(peer, "/bad?token=s3cr3t", 1, headers={"Authorization": "Bearer top-secret"})
+    down = web(peer, "/down", 2)
     await start_worker(settings)
     await produce_commands(settings, [bad, down])
     letters = {
@@ -95,6 +96,8 @@ async def test_permanent_and_exhausted_failures_dead_letter(
     assert letters[bad["command_id"]]["attempts"] == 1
     assert "HTTP 400" in letters[bad["command_id"]]["error"]
     assert "s3cr3t" not in letters[bad["command_id"]]["error"]
+    assert "top-secret" not in str(letters[bad["command_id"]])  # masked in the payload
+    assert peer.for_path("/bad")[0].headers["Authorization"] == "Bearer top-secret"
     assert letters[down["command_id"]]["reason"] == "retries_exhausted"
     assert letters[down["command_id"]]["attempts"] == 3  # first try + two scheduled retries
     assert letters[down["command_id"]]["source"]["topic"] == settings.topic("actions")

@@ -22,6 +22,7 @@ from footfall.worker.context import ActionContext
 from footfall.worker.donestore import CommandLedger, ledger_record
 from footfall.worker.errors import ActionError, BadCommandError, TransientActionError
 from footfall.worker.metrics import WorkerMetrics
+from footfall.worker.redact import redact_command
 from footfall.worker.retry import RetryEnvelope, RetryPolicy
 
 __all__ = ["DONE_TOPIC", "RETRY_TOPIC", "Executor"]
@@ -176,7 +177,7 @@ class Executor:
             "reason": reason,
             "error": error,
             "source": source,
-            "payload": payload,
+            "payload": redact_command(payload) if isinstance(payload, dict) else payload,
             "attempts": attempts,
             "service": "worker",
         }
