@@ -6,8 +6,10 @@ skips.
 
 from __future__ import annotations
 
+import random
+import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -43,3 +45,37 @@ async def kafka_settings(
     )
     await ensure_topics(settings)
     yield settings
+
+
+def _free_port_block(size: int) -> int:
+    """A port P such that P..P+size-1 are free on 127.0.0.1 right now.
+
+    Taken below the kernel's ephemeral range (32768 and up), so that the free ports the
+    broker and the SMTP sink pick for themselves cannot land inside the block.
+    """
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 32000 - size)
+        sockets = []
+        try:
+            for port in range(base, base + size):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no block of free ports")
+
+
+@pytest.fixture
+def port_block() -> Callable[[int], int]:
+    """``port_block(n)`` gives the first of n consecutive free loopback ports.
+
+    For services such as ``footfall dev`` that put the processor on port P and its
+    workers on P+1, P+2, ...
+    """
+    return _free_port_block

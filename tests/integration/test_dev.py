@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,30 +29,6 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 300.0  # a cold JVM and first Maven fetch are slow on 2 cores
 WORK_TIMEOUT = 90.0
-
-
-def free_port_block(size: int) -> int:
-    """A port P such that P..P+size-1 are free on 127.0.0.1 right now.
-
-    Taken below the kernel's ephemeral range (32768 and up), so that the free ports the
-    broker and the SMTP sink pick for themselves cannot land inside the block.
-    """
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20000, 32000 - size)
-        sockets = []
-        try:
-            for port in range(base, base + size):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no block of free ports")
 
 
 def descendants(pid: int) -> set[int]:
@@ -140,8 +115,10 @@ def poll(check: Any, timeout: float, what: str) -> Any:
     raise AssertionError(f"{what} did not happen within {timeout:.0f}s (last: {last!r})")
 
 
-def test_footfall_dev_runs_the_whole_system_and_stops_cleanly(tmp_path: Path) -> None:
-    base = free_port_block(4)  # processor, two workers, webhook sink
+def test_footfall_dev_runs_the_whole_system_and_stops_cleanly(
+    tmp_path: Path, port_block: Callable[[int], int]
+) -> None:
+    base = port_block(4)  # processor, two workers, webhook sink
     env = dict(os.environ)
     env.update({"FOOTFALL_PARTITIONS": "4", "FOOTFALL_TICK": "5s", "PYTHONUNBUFFERED": "1"})
     command = [

@@ -16,12 +16,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, async_playwright
-
-from footfall.devkafka.broker import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -38,12 +37,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _start_dev(run_dir: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    web_port = free_port()
+def _start_dev(run_dir: Path, base_port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "footfall", "dev",
-            "--web-port", str(web_port), "--webhook-port", str(free_port()),
+            "--web-port", str(base_port), "--webhook-port", str(base_port + 2),
             "--workers", "1", "--rate", "4", "--visitors", "40", "--seed", "7",
             "--run-dir", str(run_dir), "--progress", "10m",
         ],
@@ -76,8 +74,11 @@ async def _started_at(page: Page, visitor_id: str) -> str | None:
     return await row.locator("td").nth(2).inner_text()
 
 
-async def test_whos_on_page_lists_and_removes_visitors(tmp_path: Path) -> None:
-    proc, found = _start_dev(tmp_path)
+async def test_whos_on_page_lists_and_removes_visitors(
+    tmp_path: Path, port_block: Callable[[int], int]
+) -> None:
+    # processor, one worker, webhook sink
+    proc, found = _start_dev(tmp_path, port_block(3))
     try:
         assert {"page", "token"} <= set(found), found
         async with async_playwright() as playwright:
