@@ -106,36 +106,58 @@ class Simulation:
         return None if self._index is None else self._index * self.tick
 
     def _tick(self, at: float) -> Iterator[Command]:
-        self.stats.ticks += 1
+        stats = self.stats
+        stats.ticks += 1
         engine = self.engine
+        states = self.states
         for visitor_id in list(self.ticking):
-            state = self.states.get(visitor_id)
-            outcome = engine.handle_tick(state, at)
-            self.stats.visitor_ticks += 1
-            self.stats.tick_evaluations += outcome.evaluations
-            yield from self._settle(visitor_id, outcome)
+            outcome = engine.handle_tick(states.get(visitor_id), at)
+            stats.visitor_ticks += 1
+            stats.tick_evaluations += outcome.evaluations
+            state = outcome.state
+            if (
+                outcome.candidates
+                or outcome.synthesised
+                or state is None
+                or not (state.online or state.pending)
+            ):
+                yield from self._settle_and_feed(visitor_id, outcome)
+            # else: the state was updated in place and still needs ticks: nothing to do
 
     def _process(self, message: Event | Control) -> Iterator[Command]:
+        """Handle a message, then what its commands feed back (breadth first)."""
         queue: deque[Event | Control] = deque([message])
         engine = self.engine
+        stats = self.stats
         while queue:
             current = queue.popleft()
             visitor_id = current.visitor_id
             outcome = engine.handle(self.states.get(visitor_id), current)
+            stats.evaluations += outcome.evaluations
             if outcome.duplicate:
-                self.stats.duplicates += 1
+                stats.duplicates += 1
             for command in self._settle(visitor_id, outcome):
                 yield command
                 fed = feedback_for(command)
                 if fed is not None:
-                    self.stats.fed_back += 1
+                    stats.fed_back += 1
                     queue.append(fed)
+
+    def _settle_and_feed(self, visitor_id: str, outcome: Outcome) -> Iterator[Command]:
+        fed: list[Event | Control] = []
+        for command in self._settle(visitor_id, outcome):
+            yield command
+            message = feedback_for(command)
+            if message is not None:
+                self.stats.fed_back += 1
+                fed.append(message)
+        for message in fed:
+            yield from self._process(message)
 
     def _settle(self, visitor_id: str, outcome: Outcome) -> Iterator[Command]:
         """Store the outcome's state, keep the tick set, admit its candidates."""
         state = outcome.state
         stats = self.stats
-        stats.evaluations += outcome.evaluations
         stats.synthesised += len(outcome.synthesised)
         if state is None:
             self.states.pop(visitor_id, None)

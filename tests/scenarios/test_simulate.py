@@ -329,3 +329,29 @@ def test_progress_only_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None
         ]
     )
     assert "\r" not in capsys.readouterr().err  # captured stderr is not a terminal
+
+
+def test_commands_fired_on_ticks_feed_back_too() -> None:
+    from footfall.simulation import Simulation
+    from footfall.testing import at, page_view, rule, rules_of
+
+    rules = rules_of(
+        rule(
+            "linger",
+            when={"duration_minutes": {"gte": 1}},
+            actions=[{"kind": "send_live_chat_invitation", "message": "still there?"}],
+        ),
+        rule("invited", event="live_chat_invited"),
+        rule("ignored", event="live_chat_invitation_ignored"),
+    )
+    sim = Simulation(rules, tick=30.0)
+    commands = list(sim.feed(page_view("v1", at(0), event_id="p1")))
+    commands += sim.finish(sim.clock + 300)  # type: ignore[operator]
+    assert [(c.rule.id, c.trigger.source, c.trigger.time) for c in commands] == [
+        ("linger", "tick", at(60)),
+        ("invited", "event", at(60)),
+        ("ignored", "event", at(180)),
+    ]
+    assert commands[1].trigger.event_id == f"{commands[0].command_id}:invited"
+    assert sim.stats.fed_back == 1 and sim.stats.synthesised == 1
+    assert sim.states["v1"].invites_sent == 1 and sim.states["v1"].invites_ignored == 1

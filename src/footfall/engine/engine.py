@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from footfall.engine.commands import Candidate, Evaluation, Trigger
-from footfall.engine.facts import EngineContext, facts_at
+from footfall.engine.facts import EngineContext, facts_at, tick_facts
 from footfall.engine.state import VisitorState
 from footfall.engine.throttle import pass_mark, prune_marks
 from footfall.engine.timing import TickPlan
@@ -124,6 +124,8 @@ class Engine:
         if event.type in INVITATION_ANSWERS and not take_answer(state, event):
             return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
         windows = self._rules.max_windows
+        if state.windows:
+            state.trim_windows(windows)
         apply_event(state, event, self.config.idle_timeout, windows)
         rule_event = RULE_EVENT_OF.get(event.type)
         if rule_event is not None:
@@ -138,12 +140,14 @@ class Engine:
         synthesised: list[Event] = []
         if state.online and tick_time - state.last_activity >= self.config.idle_timeout:
             end_session(state)
-        evaluations = self._expire_invitations(state, tick_time, out, synthesised)
-        if state.windows:
-            state.trim_windows(self._rules.max_windows)
+        evaluations = 0
+        if state.pending:
+            evaluations = self._expire_invitations(state, tick_time, out, synthesised)
         if state.online:
             evaluations += self._tick_online(state, tick_time, out)
-        return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
+        if out or synthesised:
+            return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
+        return Outcome(state, (), (), False, evaluations)
 
     def handle_control(self, state: VisitorState | None, control: Control) -> Outcome:
         """``remove``: fire ``online_visitor_removed``, end the session, keep lifetime data.
@@ -184,21 +188,23 @@ class Engine:
 
     def _tick_online(self, state: VisitorState, now: float, out: list[Candidate]) -> int:
         """Evaluate ``online_activity`` at a tick; fire only rules with a rising edge."""
-        rules = self._rules.rules_for(_ONLINE)
-        if not rules:
+        count = self._plan.count
+        if not count:
             return 0
-        ctx = EngineContext(state, now, facts_at(state, now))
+        ctx = EngineContext(state, now, tick_facts(state, now))
         held = self._online(state, ctx)
         before = state.held
-        state.held = frozenset(held)
         rising = [rule_id for rule_id in held if rule_id not in before]
+        if rising or len(held) != len(before):
+            state.held = frozenset(held)
         if rising:
             when = format_time(now)
             by_id = self._rules.rules
             self._fire(
                 state,
                 [by_id[rule_id] for rule_id in sorted(rising)],
-                ctx,
+                # the tick facts dict is reused by the next tick: commands keep a copy
+                EngineContext(state, now, dict(ctx.facts)),
                 _ONLINE,
                 "tick",
                 None,
@@ -207,7 +213,7 @@ class Engine:
                 None,
                 out,
             )
-        return len(rules)
+        return count
 
     def _online(self, state: VisitorState, ctx: EngineContext) -> list[str]:
         """Ids of the ``online_activity`` rules that hold (see :mod:`.timing`).

@@ -22,6 +22,7 @@ __all__ = [
     "facts_at",
     "json_facts",
     "local_time_facts",
+    "tick_facts",
     "with_local_time",
 ]
 
@@ -95,6 +96,22 @@ def facts_at(state: VisitorState, now: float, sent_message: str | None = None) -
         facts["idle_minutes"] = max(0.0, now - state.last_activity) / 60.0
     if sent_message is not None:
         facts["sent_message"] = sent_message
+    return facts
+
+
+def tick_facts(state: VisitorState, now: float) -> dict[str, object]:
+    """Like :func:`facts_at`, but the dict is the visitor's own, reused by every tick until
+    the state changes (only the two clocks are updated): copy it to keep it."""
+    base = state._facts
+    if base is None:
+        base = state._facts = _base_facts(state)
+    facts = state._tick_facts
+    if facts is None or state._tick_base is not base:
+        facts = state._tick_facts = dict(base)
+        state._tick_base = base
+    if state.started_at is not None:
+        facts["duration_minutes"] = max(0.0, now - state.started_at) / 60.0
+        facts["idle_minutes"] = max(0.0, now - state.last_activity) / 60.0
     return facts
 
 

@@ -98,6 +98,8 @@ class VisitorState:
         "_settled",
         "_settled_at",
         "_steady",
+        "_tick_base",
+        "_tick_facts",
         "agent",
         "browser",
         "chat_id",
@@ -210,6 +212,9 @@ class VisitorState:
         # clock parts whose result cannot change until the state does (see timing.recheck)
         self._settled: dict[str, bool] | None = None
         self._settled_at = 0.0
+        # the facts dict ticks reuse, and the base facts it was copied from
+        self._tick_facts: dict[str, object] | None = None
+        self._tick_base: dict[str, object] | None = None
         self._steady: list[str] = []
         self._armed: tuple[str, ...] = ()
 

@@ -185,6 +185,7 @@ class TickPlan:
         "chatty",
         "chatty_ids",
         "clocked",
+        "count",
         "first",
         "rules",
         "steady",
@@ -193,6 +194,8 @@ class TickPlan:
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
+        #: how many enabled online_activity rules there are
+        self.count = len(rules.rules_for(_ONLINE))
         steady: list[CompiledRule] = []
         static: list[CompiledRule] = []
         tests: dict[str, tuple[tuple[Any, int], ...]] = {}
