@@ -85,11 +85,12 @@ class Outcome:
 class Engine:
     """Evaluates a :class:`RuleSet` against visitor state. Replace ``rules`` at will."""
 
-    __slots__ = ("_plan", "_rules", "config")
+    __slots__ = ("_built", "_rules", "_stale", "config")
 
     def __init__(self, rules: RuleSet, config: EngineConfig | None = None) -> None:
         self._rules = rules
-        self._plan = TickPlan(rules)
+        self._built: TickPlan | None = None
+        self._stale: TickPlan | None = None  # the previous plan, whose splits are reused
         self.config = config or EngineConfig()
 
     @property
@@ -99,7 +100,18 @@ class Engine:
     @rules.setter
     def rules(self, rules: RuleSet) -> None:
         self._rules = rules
-        self._plan = TickPlan(rules)
+        if self._built is not None and self._built.rules is not rules:
+            # rebuilt on first use: a burst of rule updates costs one rebuild
+            self._stale = self._built
+            self._built = None
+
+    @property
+    def _plan(self) -> TickPlan:
+        plan = self._built
+        if plan is None:
+            plan = self._built = TickPlan(self._rules, self._stale)
+            self._stale = None
+        return plan
 
     @staticmethod
     def needs_tick(state: VisitorState | None) -> bool:

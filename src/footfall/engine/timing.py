@@ -20,6 +20,7 @@ exactly what matching the whole rule set gives (``when`` = static AND clocked).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from footfall.rules import CompiledRule, EvalContext, RuleSet, compile_rule
@@ -170,6 +171,37 @@ def _single(rule: CompiledRule, condition: Any) -> CompiledRule:
     return compile_rule(data)
 
 
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """One clock-dependent rule split: its static part (a rule of the same id), its clock
+    conjuncts as (memoising evaluator, trend), cheapest first, and its time-only tests."""
+
+    static: CompiledRule
+    tests: tuple[tuple[Any, int], ...]
+    now_tests: tuple[Any, ...]
+
+
+def _split(rule: CompiledRule) -> _Split:
+    parts = _conjuncts(rule.data.get("when"))
+    entries = []
+    now_tests = []
+    for condition in parts:
+        if not _timed(condition):
+            continue
+        node = _single(rule, condition).when
+        if node is None:
+            continue
+        entries.append((node.cost, node.fn, _trend(condition)))
+        if _now_only(condition):
+            now_tests.append(node.test)
+    entries.sort(key=lambda entry: entry[0])
+    return _Split(
+        static=_part(rule, [c for c in parts if not _timed(c)]),
+        tests=tuple((fn, trend) for _, fn, trend in entries),
+        now_tests=tuple(now_tests),
+    )
+
+
 class TickPlan:
     """The split ``online_activity`` rules of one rule set (see the module docstring).
 
@@ -181,6 +213,7 @@ class TickPlan:
         "_now",
         "_now_results",
         "_now_tests",
+        "_splits",
         "_tests",
         "chatty",
         "chatty_ids",
@@ -192,7 +225,8 @@ class TickPlan:
         "token",
     )
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, previous: TickPlan | None = None) -> None:
+        """Split ``rules``; reuse the splits of ``previous`` for rules that did not change."""
         self.rules = rules
         #: how many enabled online_activity rules there are
         self.count = len(rules.rules_for(_ONLINE))
@@ -202,25 +236,22 @@ class TickPlan:
         # conditions on the time alone; the tests are the shared (interned) objects the
         # clocked parts use, so results computed once per minute seed their memo
         now_tests: dict[int, Any] = {}
+        known: dict[tuple[str, str], _Split] = previous._splits if previous is not None else {}
+        splits: dict[tuple[str, str], _Split] = {}
         for rule in rules.rules_for(_ONLINE):
             if not time_dependent(rule):
                 steady.append(rule)
                 continue
-            parts = _conjuncts(rule.data.get("when"))
-            static.append(_part(rule, [c for c in parts if not _timed(c)]))
-            entries = []
-            for condition in parts:
-                if not _timed(condition):
-                    continue
-                node = _single(rule, condition).when
-                if node is None:
-                    continue
-                entries.append((node.cost, node.fn, _trend(condition)))
-                if _now_only(condition):
-                    now_tests[id(node.test)] = node.test
-            entries.sort(key=lambda entry: entry[0])
-            # each clock part as its conjuncts' memoising evaluators, cheapest first
-            tests[rule.id] = tuple((fn, trend) for _, fn, trend in entries)
+            key = (rule.id, rule.version)
+            split = known.get(key)
+            if split is None:
+                split = _split(rule)
+            splits[key] = split
+            static.append(split.static)
+            tests[rule.id] = split.tests
+            for test in split.now_tests:
+                now_tests[id(test)] = test
+        self._splits: dict[tuple[str, str], _Split] = splits
         self.steady = RuleSet(steady)
         self.clocked = frozenset(tests)
         self._tests = tests
