@@ -48,8 +48,9 @@ RULE_EVENT_OF: Mapping[str, str] = {
 }
 _ONLINE = "online_activity"
 _MAX_DERIVED_KEY = 100
-#: Above this many per-visitor throttle marks, spent ones are dropped when a rule fires.
-_KEEP_MARKS = 8
+#: Above this many per-visitor throttle marks, spent ones are dropped when a rule fires
+#: (and all of them when a session ends).
+_KEEP_MARKS = 32
 
 
 @dataclass(frozen=True, slots=True)

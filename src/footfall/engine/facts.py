@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from footfall.engine.state import PAGE_FIELDS, VisitorState
+from footfall.engine.state import VisitorState
 from footfall.events import format_time
 from footfall.rules.clock import clock_for
 from footfall.rules.fields import FACT_FIELDS
@@ -30,55 +30,50 @@ DATETIME_FACTS = frozenset(
     {"session_start", "invitation_last_sent", "last_chat_at", "first_chat_at"}
 )
 _MINUTE_FACTS = frozenset({"duration_minutes", "idle_minutes"})
-_STRINGS = (
-    "agent",
-    "department",
-    "group",
-    "customer_name",
-    "customer_email",
-    "ip",
-    "host_name",
-    "host_domain",
-)
-_ENVIRONMENT = ("country", "region", "language", "browser", "os")
-_LIFETIME_COUNTS = ("invites_sent", "invites_rejected", "invites_accepted", "invites_ignored")
-_LIFETIME_TIMES = ("invitation_last_sent", "last_chat_at", "first_chat_at")
 
 
 def _base_facts(state: VisitorState) -> dict[str, object]:
-    """Every fact that does not depend on ``now``, in catalogue order."""
-    facts: dict[str, object] = {}
-    for name in _STRINGS:
-        value = getattr(state, name)
-        if value is not None:
-            facts[name] = value
-    if state.transcript is not None:
-        facts["sent_message"] = state.transcript
-    if state.started_at is not None:
-        facts["session_start"] = state.started_at
-    facts["hits"] = state.hits
-    for name in _ENVIRONMENT:
-        value = getattr(state, name)
-        if value is not None:
-            facts[name] = value
-    facts["chat_status"] = state.chat_status
-    for name in PAGE_FIELDS:
-        value = getattr(state, name)
-        if value is not None:
-            facts[name] = value
-    for name in _LIFETIME_COUNTS:
-        facts[name] = getattr(state, name)
-    for name in _LIFETIME_TIMES:
-        value = getattr(state, name)
-        if value is not None:
-            facts[name] = value
-    facts["visitor_id"] = state.visitor_id
-    if state.site is not None:
-        facts["site"] = state.site
-    facts["visits"] = state.visits
-    if state.user_agent is not None:
-        facts["user_agent"] = state.user_agent
-    return facts
+    """Every fact that does not depend on ``now``, in catalogue order (``None``: absent)."""
+    s = state
+    facts: dict[str, object] = {
+        "agent": s.agent,
+        "department": s.department,
+        "group": s.group,
+        "sent_message": s.transcript,
+        "customer_name": s.customer_name,
+        "customer_email": s.customer_email,
+        "ip": s.ip,
+        "host_name": s.host_name,
+        "host_domain": s.host_domain,
+        "session_start": s.started_at,
+        "hits": s.hits,
+        "country": s.country,
+        "region": s.region,
+        "language": s.language,
+        "browser": s.browser,
+        "os": s.os,
+        "chat_status": s.chat_status,
+        "initial_page": s.initial_page,
+        "initial_virtual_page": s.initial_virtual_page,
+        "initial_page_title": s.initial_page_title,
+        "initial_referrer": s.initial_referrer,
+        "current_page": s.current_page,
+        "current_virtual_page": s.current_virtual_page,
+        "current_page_title": s.current_page_title,
+        "current_referrer": s.current_referrer,
+        "invites_sent": s.invites_sent,
+        "invites_rejected": s.invites_rejected,
+        "invites_accepted": s.invites_accepted,
+        "invites_ignored": s.invites_ignored,
+        "invitation_last_sent": s.invitation_last_sent,
+        "last_chat_at": s.last_chat_at,
+        "first_chat_at": s.first_chat_at,
+        "visitor_id": s.visitor_id,
+        "site": s.site,
+        "visits": s.visits,
+        "user_agent": s.user_agent,
+    }
+    return {name: value for name, value in facts.items() if value is not None}
 
 
 def facts_at(state: VisitorState, now: float, sent_message: str | None = None) -> dict[str, object]:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from footfall.engine.domains import registrable_domain
 from footfall.engine.state import PENDING_INVITATIONS, TRANSCRIPT_CHARS, VisitorState
+from footfall.engine.throttle import prune_marks
 from footfall.events import Event
 
 __all__ = ["apply_event", "end_session", "start_session", "take_answer"]
@@ -58,6 +59,8 @@ def end_session(state: VisitorState) -> None:
     state.current_page = state.current_virtual_page = None
     state.current_page_title = state.current_referrer = None
     state.held = frozenset()
+    if state.throttle:
+        prune_marks(state.throttle, state.latest)
     state.changed()
 
 
