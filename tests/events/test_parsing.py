@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import math
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -13,6 +15,7 @@ from footfall.events import (
     Event,
     EventError,
     encode,
+    format_time,
     parse_event,
     parse_message,
     parse_time,
@@ -177,3 +180,11 @@ def test_arbitrary_objects_parse_or_raise_event_error(obj: dict[str, object]) ->
             "bad_time",
             "not_json",
         }
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_format_time_is_rfc3339_utc_milliseconds(moment: datetime) -> None:
+    aware = moment.replace(tzinfo=UTC, microsecond=(moment.microsecond // 1000) * 1000)
+    text = format_time(aware.timestamp())
+    assert text == aware.strftime("%Y-%m-%dT%H:%M:%S.") + f"{aware.microsecond // 1000:03d}Z"
+    assert math.isclose(parse_time(text), aware.timestamp(), abs_tol=1e-6)

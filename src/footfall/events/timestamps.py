@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
@@ -61,5 +62,13 @@ def format_time(epoch: float) -> str:
     """Format epoch seconds as RFC 3339 in UTC with milliseconds: ``2026-03-02T08:00:00.000Z``."""
     millis = round(epoch * 1000)
     seconds, ms = divmod(millis, 1000)
-    moment = _EPOCH + timedelta(seconds=seconds)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{ms:03d}Z"
+    t = time.gmtime(seconds)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 - fastest here
+        t.tm_year,
+        t.tm_mon,
+        t.tm_mday,
+        t.tm_hour,
+        t.tm_min,
+        t.tm_sec,
+        ms,
+    )
