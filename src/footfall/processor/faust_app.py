@@ -17,15 +17,17 @@ table (whose changelog partition follows the key, as the input's does).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time as _time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import faust
 
 from footfall.processor.handling import CHAT_EVENTS, CONTROL, TICKS, VISITOR_EVENTS, Outgoing
+from footfall.processor.partitioning import partition_for
 from footfall.processor.ticks import Tick, encode_tick, next_tick_time
 from footfall.settings import Settings
 
@@ -79,6 +81,20 @@ class FaustWiring:
     on_recovered: Callable[[], None]
 
 
+class KeyPartitionedTable(faust.Table[bytes, bytes]):
+    """A table whose changelog partition is the one Kafka's partitioner gives the key.
+
+    The agents write their state after a batch's output is acknowledged, outside the
+    event that caused it, so the partition cannot come from "the current event" (Faust's
+    default). Keys are raw UTF-8 bytes, as on the input topics, so a visitor's
+    changelog records share the partition of its events.
+    """
+
+    def partition_for_key(self, key: Any) -> int:
+        partitions = self.partitions or self.app.conf.topic_partitions
+        return partition_for(bytes(key), int(partitions))
+
+
 @dataclass(frozen=True)
 class ProcessorApp:
     """The Faust app and the tables the processor reads outside the agents."""
@@ -110,7 +126,6 @@ def create_app(
     canonical_url: str,
     ticks: bool = True,
     batch_size: int = 500,
-    batch_wait: float = 0.005,
     **options: Any,
 ) -> ProcessorApp:
     """The processor's Faust app for ``settings``; ``options`` override Faust settings."""
@@ -125,6 +140,7 @@ def create_app(
         "consumer_auto_offset_reset": "earliest",
         "broker_credentials": _credentials(settings),
         "producer_acks": -1,
+        "Table": KeyPartitionedTable,
         # keys and values are bytes everywhere (orjson at the edges, in the steps)
         "key_serializer": "raw",
         "value_serializer": "raw",
@@ -151,18 +167,16 @@ def create_app(
     visitors = app.Table(
         VISITOR_TABLE,
         default=None,
-        key_type=str,
+        key_type=bytes,  # raw UTF-8 keys: the changelog partition is the input's
         value_type=bytes,
         partitions=settings.partitions,
-        use_partitioner=True,  # writes happen after the batch: partition by key
     )
     marks = app.Table(
         THROTTLE_TABLE,
         default=None,
-        key_type=str,
+        key_type=bytes,  # raw UTF-8 keys: the changelog partition is the input's
         value_type=bytes,
         partitions=settings.partitions,
-        use_partitioner=True,  # writes happen after the batch: partition by key
     )
 
     async def publish(messages: list[Outgoing]) -> None:
@@ -170,23 +184,43 @@ def create_app(
             await outputs[out.topic].send(key=out.key, value=out.value, partition=out.partition)
         await app.producer.flush()  # every output acknowledged before the state is written
 
+    async def visitor_batch(manual: Any, fetched: list[Any]) -> None:
+        started = _time.perf_counter()
+        # Events of partitions revoked meanwhile belong to their new owner now, who
+        # reads them again from the committed offsets: leave them alone.
+        owned = app.assignor.assigned_actives()
+        events = [event for event in fetched if event.message.tp in owned]
+        batch = [
+            InputMessage(short.get(m.topic, m.topic), m.partition, m.offset, m.key, m.value)
+            for m in (event.message for event in events)
+        ]
+        await publish(wiring.visitor_batch(batch))
+        wiring.visitor_commit()
+        for event in events:
+            await manual.ack(event)
+        wiring.observe(_time.perf_counter() - started)
+
+    async def throttle_batch(manual: Any, fetched: list[Any]) -> None:
+        owned = app.assignor.assigned_actives()
+        events = [event for event in fetched if event.message.tp in owned]
+        await publish(wiring.throttle_batch([event.message.value for event in events]))
+        wiring.throttle_commit()
+        for event in events:
+            await manual.ack(event)
+
     @app.agent(inputs, name="footfall.visitors")
     async def visitor_agent(stream: Any) -> None:
-        async for events in stream.take_events(batch_size, within=batch_wait):
-            started = _time.perf_counter()
-            batch = [
-                InputMessage(short.get(m.topic, m.topic), m.partition, m.offset, m.key, m.value)
-                for m in (event.message for event in events)
-            ]
-            await publish(wiring.visitor_batch(batch))
-            wiring.visitor_commit()
-            wiring.observe(_time.perf_counter() - started)
+        manual = stream.noack()
+        async with contextlib.aclosing(batches(manual, batch_size)) as batched:
+            async for fetched in batched:
+                await visitor_batch(manual, fetched)
 
     @app.agent(throttle_topic, name="footfall.throttle")
     async def throttle_agent(stream: Any) -> None:
-        async for values in stream.take(batch_size, within=batch_wait):
-            await publish(wiring.throttle_batch(list(values)))
-            wiring.throttle_commit()
+        manual = stream.noack()
+        async with contextlib.aclosing(batches(manual, batch_size)) as batched:
+            async for fetched in batched:
+                await throttle_batch(manual, fetched)
 
     async def recovered() -> None:
         wiring.on_recovered()
@@ -202,6 +236,42 @@ def create_app(
 
     del visitor_agent, throttle_agent  # registered with the app by the decorator
     return ProcessorApp(app, visitors, marks)
+
+
+async def batches(stream: Any, most: int) -> AsyncGenerator[list[Any], None]:
+    """The events of a no-ack ``stream`` in batches of whatever has arrived (up to ``most``).
+
+    A background task reads the stream into a bounded queue; each batch is the first
+    event waited for plus every event already queued, so a batch adds no waiting
+    time and grows with the load. Nothing here acknowledges an event: the caller does,
+    after the batch's output and state are stored, so an interrupted batch (a stop,
+    a rebalance) is read again from the last committed offsets.
+    """
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=most)
+
+    async def pump() -> None:
+        async for event in stream.events():
+            await queue.put(event)
+
+    reader = asyncio.create_task(pump(), name="footfall.batches")
+    try:
+        while True:
+            if reader.done():
+                reader.result()  # the stream ended or failed: end or raise here
+                return
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if not getter.done():
+                getter.cancel()
+                continue
+            batch = [getter.result()]
+            while len(batch) < most and not queue.empty():
+                batch.append(queue.get_nowait())
+            yield batch
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
 
 
 async def _send_ticks(app: faust.App, topic: Any, settings: Settings) -> None:

@@ -127,6 +127,11 @@ class VisitorStep:
         stored = self.table.get(message.visitor_id)
         state = None if stored is None else VisitorState.from_bytes(stored)
         outcome = self.engine.handle(state, message)
+        if outcome.duplicate:
+            self.metrics.events_in.labels("duplicate").inc()
+            log.debug(
+                "duplicate %s %s of %s ignored", message.type, message.identity, message.visitor_id
+            )
         return StepResult(self._apply(partition, message.visitor_id, outcome), message.type)
 
     def _tick(self, partition: int, value: bytes | None) -> StepResult:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import time as _time
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
@@ -46,28 +47,34 @@ __all__ = ["Processor"]
 log = logging.getLogger(__name__)
 
 
-class _TableView:
-    """A plain mapping view over a Faust table (``get``/``in``/set/delete)."""
+class TextKeyTable:
+    """A Faust table with ``bytes`` keys seen through ``str`` keys (UTF-8).
+
+    The tables keep raw UTF-8 keys so that a visitor's changelog records land on the
+    partition its events do (Kafka's partitioner hashes the key bytes); a ``str`` key
+    type would JSON-encode the keys and hash the quotes too.
+    """
 
     def __init__(self, table: Any) -> None:
         self._table = table
 
     def get(self, key: str) -> bytes | None:
-        value: bytes | None = self._table.get(key)
+        value: bytes | None = self._table.get(key.encode())
         return value
 
     def __contains__(self, key: object) -> bool:
-        return key in self._table
-
-    def __getitem__(self, key: str) -> bytes:
-        value: bytes = self._table[key]
-        return value
+        return isinstance(key, str) and key.encode() in self._table
 
     def __setitem__(self, key: str, value: bytes) -> None:
-        self._table[key] = value
+        self._table[key.encode()] = value
 
     def __delitem__(self, key: str) -> None:
-        del self._table[key]
+        del self._table[key.encode()]
+
+    def items(self) -> Iterator[tuple[str, bytes]]:
+        for key, value in self._table.items():
+            if value is not None:
+                yield key.decode("utf-8", "replace"), value
 
 
 class Processor:
@@ -96,6 +103,7 @@ class Processor:
         self._runner: web.AppRunner | None = None
         self._producer: Any = None
         self.parts: ProcessorApp | None = None
+        self.visitors = TextKeyTable({})
         self._visitor_step: VisitorStep | None = None
         self._throttle_step: ThrottleStep | None = None
         self.own_url = ""
@@ -181,8 +189,9 @@ class Processor:
             ticks=self._ticks,
             **self._faust_options,
         )
-        tables["visitors"] = BatchTable(parts.visitors)
-        tables["marks"] = BatchTable(parts.marks)
+        self.visitors = TextKeyTable(parts.visitors)
+        tables["visitors"] = BatchTable(self.visitors)
+        tables["marks"] = BatchTable(TextKeyTable(parts.marks))
         self._visitor_step = VisitorStep(
             self.engine,
             tables["visitors"],
@@ -212,9 +221,7 @@ class Processor:
         active = self._active_partitions()
         partitions = self.settings.partitions
         entries = []
-        for key, value in self.parts.visitors.items():
-            if value is None:
-                continue
+        for key, value in self.visitors.items():
             partition = partition_for(key.encode(), partitions)
             if partition in active:
                 state = VisitorState.from_bytes(value)
@@ -243,7 +250,7 @@ class Processor:
         if self.parts is None:
             return []
         now = _time.time()
-        table = self.parts.visitors
+        table = self.visitors
         rows = []
         for partition in self.index.partitions():
             for visitor_id in self.index.visitors(partition):

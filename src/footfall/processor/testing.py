@@ -29,7 +29,6 @@ def fast_options() -> dict[str, Any]:
         "broker_rebalance_timeout": 20.0,
         "broker_commit_interval": 0.5,
         "table_standby_replicas": 0,
-        "stream_recovery_delay": 0.0,
     }
 
 
