@@ -201,3 +201,15 @@ def test_host_domain() -> None:
     assert d.states["v1"].host_name == "10.0.0.1" and d.states["v1"].host_domain is None
     d.send(page_view("v1", at(1), host_name="Mail.Example.COM."))
     assert d.states["v1"].host_domain == "example.com"
+
+
+def test_first_session_id_is_adopted_and_old_session_end_ignored() -> None:
+    d = drive()
+    d.send(chat("chat_invited", "v1", at(0), invitation_id="i1"))  # no session id yet
+    d.send(page_view("v1", at(5), session_id="s1"))
+    s = d.states["v1"]
+    assert s.visits == 1 and s.session_id == "s1" and s.hits == 1
+    d.send(event("session_end", "v1", at(6), session_id="old"))
+    assert d.states["v1"].online
+    d.send(event("session_end", "v1", at(7), session_id="s1"))
+    assert not d.states["v1"].online

@@ -84,17 +84,27 @@ def apply_event(
     state.changed()
     started = False
     if kind == "session_end":
-        if state.online and (event.session_id is None or event.session_id == state.session_id):
+        if state.online and (
+            event.session_id is None
+            or state.session_id is None
+            or event.session_id == state.session_id
+        ):
             end_session(state)
         state.latest = max(state.latest, t)
         return False
     if may_start and (
         not state.online
-        or (event.session_id is not None and event.session_id != state.session_id)
+        or (
+            event.session_id is not None
+            and state.session_id is not None
+            and event.session_id != state.session_id
+        )
         or (in_order and t - state.last_activity >= idle_timeout)
     ):
         start_session(state, t, event.session_id, windows)
         started = True
+    elif state.online and state.session_id is None and event.session_id is not None:
+        state.session_id = event.session_id  # the session's first tracker session id
     if in_order:
         state.latest = t
     if kind == "page_view":
