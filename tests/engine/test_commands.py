@@ -10,6 +10,7 @@ from footfall.engine import (
     admit,
     feedback_for,
 )
+from footfall.engine.feedback import derive_id
 from footfall.events import Control, Event, parse_message
 from footfall.testing import BASE_TIME, Driver, at, email_action, page_view, rule, rules_of
 
@@ -62,6 +63,19 @@ def test_rule_throttle_state_round_trips() -> None:
     assert restored.admit(candidate) is not None
 
 
+def test_derived_ids_match_the_workers() -> None:
+    import hashlib
+
+    from footfall.worker.command import derive_id as worker_derive_id
+
+    for purpose in ("invitation", "chat_invited", "control"):
+        assert derive_id("abc", purpose) == worker_derive_id("abc", purpose)
+        assert (
+            derive_id("abc", purpose)
+            == (hashlib.sha256(f"{purpose}:abc".encode()).hexdigest()[:32])
+        )
+
+
 def test_feedback_events() -> None:
     d = Driver(
         rules_of(
@@ -79,16 +93,19 @@ def test_feedback_events() -> None:
     invite, remove, purge, email = d.send(page_view("v1", at(5), event_id="e1"))
     invited = feedback_for(invite)
     assert isinstance(invited, Event)
-    assert invited.type == "chat_invited" and invited.invitation_id == invite.command_id
-    assert invited.event_id == f"{invite.command_id}:invited"
+    assert invited.type == "chat_invited"
+    assert invited.invitation_id == derive_id(invite.command_id, "invitation")
+    assert invited.event_id == derive_id(invite.command_id, "chat_invited")
+    assert invited.invitation_id != invited.event_id
     assert invited.source == "rule:invite" and invited.agent == "alice"
     assert invited.caused_by is not None and invited.caused_by.rule_id == "invite"
     assert invited.caused_by.depth == 1 and invited.time == BASE_TIME + 5
     removed = feedback_for(remove)
     assert isinstance(removed, Control) and removed.type == "remove"
-    assert removed.event_id == f"{remove.command_id}:remove"
+    assert removed.event_id == derive_id(remove.command_id, "control")
     purged = feedback_for(purge)
     assert isinstance(purged, Control) and purged.type == "purge"
+    assert purged.event_id == derive_id(purge.command_id, "control")
     assert feedback_for(email) is None
     # what workers publish parses back to the same thing
     from footfall.events import encode

@@ -10,6 +10,7 @@ import pytest
 
 from footfall.cli.main import main
 from footfall.engine import command_id
+from footfall.engine.feedback import derive_id
 from footfall.rules import compile_rules, load_rule_files
 
 DATA = Path(__file__).parent / "data"
@@ -58,14 +59,16 @@ def test_pricing_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and err == ""
     v = versions("pricing-rules.yaml")
     invite_id = command_id("invite-pricing", v["invite-pricing"], 0, "ann", "a2")
+    invited_id = derive_id(invite_id, "chat_invited")
+    invitation = derive_id(invite_id, "invitation")
     assert summary(commands) == [
         ("invite-pricing", "ann", "event", "a2", "2026-03-02T09:01:00.000Z"),
-        ("log-invited", "ann", "event", f"{invite_id}:invited", "2026-03-02T09:01:00.000Z"),
+        ("log-invited", "ann", "event", invited_id, "2026-03-02T09:01:00.000Z"),
         (
             "chase-ignored",
             "ann",
             "event",
-            f"timeout:{invite_id}@{SENT_MS}",
+            f"timeout:{invitation}@{SENT_MS}",
             "2026-03-02T09:03:00.000Z",
         ),
         ("long-visit", "ann", "tick", None, "2026-03-02T09:03:30.000Z"),
@@ -140,13 +143,19 @@ def test_remove_feeds_back_and_until_extends_ticks(capsys: pytest.CaptureFixture
     first_remove = command_id("remove-bots", v["remove-bots"], 0, "crawler", "c1")
     assert summary(commands) == [
         ("remove-bots", "crawler", "event", "c1", "2026-03-02T10:00:00.000Z"),
-        ("note-removal", "crawler", "event", f"{first_remove}:remove", "2026-03-02T10:00:00.000Z"),
+        (
+            "note-removal",
+            "crawler",
+            "event",
+            derive_id(first_remove, "control"),
+            "2026-03-02T10:00:00.000Z",
+        ),
         ("remove-bots", "crawler", "event", "c2", "2026-03-02T10:00:20.000Z"),
         (
             "note-removal",
             "crawler",
             "event",
-            f"{commands[2]['command_id']}:remove",
+            derive_id(commands[2]["command_id"], "control"),
             "2026-03-02T10:00:20.000Z",
         ),
         ("idle-visitors", "human", "tick", None, "2026-03-02T10:05:30.000Z"),
@@ -352,6 +361,6 @@ def test_commands_fired_on_ticks_feed_back_too() -> None:
         ("invited", "event", at(60)),
         ("ignored", "event", at(180)),
     ]
-    assert commands[1].trigger.event_id == f"{commands[0].command_id}:invited"
+    assert commands[1].trigger.event_id == derive_id(commands[0].command_id, "chat_invited")
     assert sim.stats.fed_back == 1 and sim.stats.synthesised == 1
     assert sim.states["v1"].invites_sent == 1 and sim.states["v1"].invites_ignored == 1
