@@ -12,7 +12,7 @@ around :class:`Engine` (see ``docs/engine.md``)::
 from footfall.engine.commands import Candidate, Command, Evaluation, RuleRef, Trigger, command_id
 from footfall.engine.engine import MAX_DEPTH, RULE_EVENT_OF, Engine, EngineConfig, Outcome
 from footfall.engine.facts import facts_at, json_facts
-from footfall.engine.feedback import feedback_for, produces_feedback
+from footfall.engine.feedback import derive_id, feedback_for, produces_feedback
 from footfall.engine.state import VisitorState
 from footfall.engine.summary import visitor_summary
 from footfall.engine.throttle import RuleThrottle, admit
@@ -32,6 +32,7 @@ __all__ = [
     "VisitorState",
     "admit",
     "command_id",
+    "derive_id",
     "facts_at",
     "feedback_for",
     "json_facts",
