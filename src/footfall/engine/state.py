@@ -21,6 +21,7 @@ Everything kept is bounded per visitor whatever the traffic:
 from __future__ import annotations
 
 import hashlib
+from array import array
 from bisect import bisect_right, insort
 from collections.abc import Mapping
 from typing import Any
@@ -199,8 +200,9 @@ class VisitorState:
         self.last_chat_at: float | None = None
         # bookkeeping
         self.pending: dict[str, list[Any]] = {}  # invitation id -> [sent at, caused_by dict]
-        self.resolved: dict[int, None] = {}
-        self.recent_ids: dict[int, None] = {}
+        # fingerprints, oldest first, in compact arrays (a scan of 64 is fast in C)
+        self.resolved: array[int] = array("Q")
+        self.recent_ids: array[int] = array("Q")
         self.windows: dict[str, list[float]] = {}
         self.held: frozenset[str] = frozenset()
         self.throttle: dict[str, list[float]] = {}  # "rule\x1findex" -> [until, suppressed]
@@ -226,9 +228,9 @@ class VisitorState:
         key = fingerprint(identity)
         if key in recent:
             return True
-        recent[key] = None
+        recent.append(key)
         if len(recent) > RECENT_IDS:
-            del recent[next(iter(recent))]
+            del recent[0]
         return False
 
     def is_resolved(self, invitation_id: str) -> bool:
@@ -236,9 +238,9 @@ class VisitorState:
 
     def mark_resolved(self, invitation_id: str) -> None:
         resolved = self.resolved
-        resolved[fingerprint(invitation_id)] = None
+        resolved.append(fingerprint(invitation_id))
         if len(resolved) > RESOLVED_INVITATIONS:
-            del resolved[next(iter(resolved))]
+            del resolved[0]
 
     def record(self, field: str, time: float, keep: float | None) -> None:
         """Remember an event time of a count field when some rule windows it (``keep`` s)."""
@@ -338,8 +340,8 @@ class VisitorState:
         for name in _OPTIONAL:
             setattr(state, name, data.get(name))
         state.pending = {k: list(v) for k, v in data.get("pending", {}).items()}
-        state.resolved = dict.fromkeys(int(k) for k in data.get("resolved", ()))
-        state.recent_ids = dict.fromkeys(int(k) for k in data.get("recent_ids", ()))
+        state.resolved = array("Q", (int(k) for k in data.get("resolved", ())))
+        state.recent_ids = array("Q", (int(k) for k in data.get("recent_ids", ())))
         state.windows = {k: [float(t) for t in v] for k, v in data.get("windows", {}).items()}
         state.held = frozenset(data.get("held", ()))
         state.throttle = {k: list(v) for k, v in data.get("throttle", {}).items()}
