@@ -21,6 +21,7 @@ Everything kept is bounded per visitor whatever the traffic:
 from __future__ import annotations
 
 import hashlib
+import sys
 from array import array
 from bisect import bisect_right, insort
 from collections.abc import Mapping
@@ -343,8 +344,9 @@ class VisitorState:
         state.resolved = array("Q", (int(k) for k in data.get("resolved", ())))
         state.recent_ids = array("Q", (int(k) for k in data.get("recent_ids", ())))
         state.windows = {k: [float(t) for t in v] for k, v in data.get("windows", {}).items()}
-        state.held = frozenset(data.get("held", ()))
-        state.throttle = {k: list(v) for k, v in data.get("throttle", {}).items()}
+        # rule ids and throttle keys repeat across visitors: share one string each
+        state.held = frozenset(map(sys.intern, data.get("held", ())))
+        state.throttle = {sys.intern(k): list(v) for k, v in data.get("throttle", {}).items()}
         return state
 
     def to_bytes(self) -> bytes:

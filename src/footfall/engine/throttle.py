@@ -12,6 +12,7 @@ table keyed by :attr:`Candidate.throttle_key`), :class:`RuleThrottle` on a dict 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,8 +33,12 @@ def pass_mark(
     if mark is not None and now < mark[0]:
         mark[1] += 1
         return None
-    suppressed = 0 if mark is None else int(mark[1])
-    marks[key] = [now + max_frequency, 0]
+    if mark is None:
+        marks[sys.intern(key)] = [now + max_frequency, 0]  # keys repeat across visitors
+        return 0
+    suppressed = int(mark[1])
+    mark[0] = now + max_frequency
+    mark[1] = 0
     return suppressed
 
 
