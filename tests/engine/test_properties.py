@@ -92,7 +92,7 @@ def run(messages: list[Event | Control]) -> list[bytes]:
         commands.extend(sim.feed(m))
     commands.extend(sim.finish(messages[-1].time + 600 if messages else None))
     for state in sim.states.values():
-        assert state.hits >= 0 and len(state.recent_ids) <= 64
+        assert state.hits >= 0 and state.recent_count <= 64
     return [c.to_json() for c in commands]
 
 

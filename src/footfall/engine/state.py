@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from array import array
 from bisect import bisect_right, insort
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -84,9 +83,30 @@ _TIMES = ("invitation_last_sent", "first_chat_at", "last_chat_at")
 _OPTIONAL = ("session_id", "started_at", *PAGE_FIELDS, *PROFILE_FIELDS, *CHAT_FIELDS, *_TIMES)
 
 
-def fingerprint(text: str) -> int:
-    """A 48-bit digest of an id (exact in JSON numbers and JavaScript too)."""
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=6).digest(), "big")
+_FP = 6  # bytes per fingerprint
+
+
+def fingerprint(text: str) -> bytes:
+    """A 48-bit digest of an id (6 bytes; a JSON number exact in JavaScript too)."""
+    return hashlib.blake2b(text.encode(), digest_size=_FP).digest()
+
+
+def _holds(packed: bytearray, key: bytes) -> bool:
+    """Whether ``key`` is one of the fingerprints packed in ``packed`` (aligned)."""
+    at = packed.find(key)
+    while at != -1:
+        if at % _FP == 0:
+            return True
+        at = packed.find(key, at + 1)
+    return False
+
+
+def _numbers(packed: bytearray) -> list[int]:
+    return [int.from_bytes(packed[i : i + _FP], "big") for i in range(0, len(packed), _FP)]
+
+
+def _packed(numbers: Iterable[int]) -> bytearray:
+    return bytearray(b"".join(int(n).to_bytes(_FP, "big") for n in numbers))
 
 
 class VisitorState:
@@ -201,9 +221,9 @@ class VisitorState:
         self.last_chat_at: float | None = None
         # bookkeeping
         self.pending: dict[str, list[Any]] = {}  # invitation id -> [sent at, caused_by dict]
-        # fingerprints, oldest first, in compact arrays (a scan of 64 is fast in C)
-        self.resolved: array[int] = array("Q")
-        self.recent_ids: array[int] = array("Q")
+        # fingerprints, oldest first, 6 bytes each (searched in C)
+        self.resolved = bytearray()
+        self.recent_ids = bytearray()
         self.windows: dict[str, list[float]] = {}
         self.held: frozenset[str] = frozenset()
         self.throttle: dict[str, list[float]] = {}  # "rule\x1findex" -> [until, suppressed]
@@ -227,21 +247,26 @@ class VisitorState:
         """Record an event identity; True when it was already among the recent ones."""
         recent = self.recent_ids
         key = fingerprint(identity)
-        if key in recent:
+        if _holds(recent, key):
             return True
-        recent.append(key)
-        if len(recent) > RECENT_IDS:
-            del recent[0]
+        recent += key
+        if len(recent) > RECENT_IDS * _FP:
+            del recent[:_FP]
         return False
 
+    @property
+    def recent_count(self) -> int:
+        """How many event ids de-duplication remembers now (at most :data:`RECENT_IDS`)."""
+        return len(self.recent_ids) // _FP
+
     def is_resolved(self, invitation_id: str) -> bool:
-        return fingerprint(invitation_id) in self.resolved
+        return _holds(self.resolved, fingerprint(invitation_id))
 
     def mark_resolved(self, invitation_id: str) -> None:
         resolved = self.resolved
-        resolved.append(fingerprint(invitation_id))
-        if len(resolved) > RESOLVED_INVITATIONS:
-            del resolved[0]
+        resolved += fingerprint(invitation_id)
+        if len(resolved) > RESOLVED_INVITATIONS * _FP:
+            del resolved[:_FP]
 
     def record(self, field: str, time: float, keep: float | None) -> None:
         """Remember an event time of a count field when some rule windows it (``keep`` s)."""
@@ -318,9 +343,9 @@ class VisitorState:
         if self.pending:
             out["pending"] = self.pending
         if self.resolved:
-            out["resolved"] = list(self.resolved)
+            out["resolved"] = _numbers(self.resolved)
         if self.recent_ids:
-            out["recent_ids"] = list(self.recent_ids)
+            out["recent_ids"] = _numbers(self.recent_ids)
         if self.windows:
             out["windows"] = self.windows
         if self.held:
@@ -341,8 +366,8 @@ class VisitorState:
         for name in _OPTIONAL:
             setattr(state, name, data.get(name))
         state.pending = {k: list(v) for k, v in data.get("pending", {}).items()}
-        state.resolved = array("Q", (int(k) for k in data.get("resolved", ())))
-        state.recent_ids = array("Q", (int(k) for k in data.get("recent_ids", ())))
+        state.resolved = _packed(data.get("resolved", ()))
+        state.recent_ids = _packed(data.get("recent_ids", ()))
         state.windows = {k: [float(t) for t in v] for k, v in data.get("windows", {}).items()}
         # rule ids and throttle keys repeat across visitors: share one string each
         state.held = frozenset(map(sys.intern, data.get("held", ())))
