@@ -43,11 +43,18 @@ class ConfigTopicReader:
     """Follows one topic from its beginning, calling ``handle(record)`` per record."""
 
     def __init__(
-        self, settings: Settings, topic: str, handle: RecordHandler, *, poll_ms: int = 200
+        self,
+        settings: Settings,
+        topic: str,
+        handle: RecordHandler,
+        *,
+        poll_ms: int = 200,
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
         self._settings = settings
         self.topic = topic
         self._handle = handle
+        self._after_batch = after_batch
         self._poll_ms = poll_ms
         self.caught_up = asyncio.Event()
         self._remaining: dict[TopicPartition, int] = {}
@@ -88,6 +95,11 @@ class ConfigTopicReader:
             for tp, records in batches.items():
                 for raw in records:
                     self._deliver(tp, raw)
+            if batches and self._after_batch is not None:
+                try:
+                    self._after_batch()
+                except Exception:
+                    log.exception("applying what was read from %s failed", self.topic)
             if not self.caught_up.is_set():
                 await self._check_positions()
 

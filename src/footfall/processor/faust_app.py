@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time as _time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 VISITOR_TABLE = "visitors"
 THROTTLE_TABLE = "rule-throttle"
 THROTTLE = "throttle"
-_OUTPUT_TOPICS = ("actions", "dead-letters", THROTTLE, VISITOR_EVENTS, CHAT_EVENTS, CONTROL)
+#: How long a fetch waits on the broker for data (Faust fixes it at 1,500 ms).
+FETCH_WAIT_MS = 50
 
 
 def internal_topics(settings: Settings) -> list[tuple[str, int, dict[str, str]]]:
@@ -69,10 +70,12 @@ class FaustWiring:
     """What the agents call, batch by batch.
 
     ``visitor_batch`` handles a batch against a buffered table and returns what to
-    publish; once that is acknowledged, ``visitor_commit`` writes the batch's state.
+    publish; ``publish`` produces it and returns once Kafka has acknowledged all of it;
+    then ``visitor_commit`` writes the batch's state.
     ``throttle_batch``/``throttle_commit`` do the same for throttle candidates.
     """
 
+    publish: Callable[[list[Outgoing]], Awaitable[None]]
     visitor_batch: Callable[[list[InputMessage]], list[Outgoing]]
     visitor_commit: Callable[[], None]
     throttle_batch: Callable[[list[bytes | None]], list[Outgoing]]
@@ -160,7 +163,6 @@ def create_app(
 
     short = {settings.topic(name): name for name in (VISITOR_EVENTS, CHAT_EVENTS, CONTROL, TICKS)}
     inputs = raw_topic(*short)
-    outputs = {name: raw_topic(settings.topic(name)) for name in _OUTPUT_TOPICS}
     ticks_topic = raw_topic(settings.topic(TICKS))
     throttle_topic = raw_topic(settings.topic(THROTTLE))
 
@@ -179,10 +181,7 @@ def create_app(
         partitions=settings.partitions,
     )
 
-    async def publish(messages: list[Outgoing]) -> None:
-        for out in messages:
-            await outputs[out.topic].send(key=out.key, value=out.value, partition=out.partition)
-        await app.producer.flush()  # every output acknowledged before the state is written
+    publish = wiring.publish  # every output acknowledged before the state is written
 
     async def visitor_batch(manual: Any, fetched: list[Any]) -> None:
         started = _time.perf_counter()
@@ -272,6 +271,20 @@ async def batches(stream: Any, most: int) -> AsyncGenerator[list[Any], None]:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
+
+
+def shorten_fetch_wait(app: faust.App, wait_ms: int) -> None:
+    """Make the app's consumer wait at most ``wait_ms`` on the broker per fetch.
+
+    Faust builds its aiokafka consumer with ``fetch_max_wait_ms=1500`` and no setting
+    to change it; with several partitions idle that delays events on the others by up to
+    1.5 s. The attribute is aiokafka's own; if it is not where expected nothing changes.
+    """
+    try:
+        fetcher = app.consumer._thread._consumer._fetcher  # type: ignore[attr-defined]
+        fetcher._fetch_max_wait_ms = wait_ms
+    except AttributeError:
+        log.warning("cannot shorten the consumer's fetch wait; events may wait up to 1.5 s")
 
 
 async def _send_ticks(app: faust.App, topic: Any, settings: Settings) -> None:

@@ -106,6 +106,7 @@ class VisitorStep:
         """Handle one message of ``topic`` (a short name) at ``partition``/``offset``."""
         if topic == TICKS:
             return self._tick(partition, value)
+        self.metrics.inputs += 1
         try:
             if value is None:
                 raise EventError("missing_field", "message has no value (null)")

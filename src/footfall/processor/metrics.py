@@ -70,6 +70,8 @@ class ProcessorMetrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
             registry=r,
         )
+        #: input messages handled (valid or not, ticks excluded), for progress checks
+        self.inputs = 0
         #: plain per-rule tallies for ``/api/rules`` (Prometheus counters are write-only)
         self.fired_by_rule: Tally[str] = Tally()
         self.suppressed_by_rule: Tally[str] = Tally()

@@ -1,7 +1,8 @@
 """The rules in force on one processor instance, kept up to date from the ``rules`` topic.
 
 Each record of the compacted topic is a rule keyed by its id (see
-:func:`footfall.admin.config_push.rule_record`); a null value deletes the rule. A
+:func:`footfall.admin.config_push.rule_record`); a null value deletes the rule. The
+records of one read are applied together (:meth:`RuleBook.flush`). A
 record that does not compile is logged and counted and the previous valid version
 stays in force (SPEC §4.3).
 """
@@ -44,6 +45,7 @@ class RuleBook:
         self._on_change = on_change
         self.rules: RuleSet = compile_rules([])
         self.rejected: dict[str, str] = {}  # rule id -> last validation error
+        self._staged: dict[str, CompiledRule | None] = {}  # changes not yet in force
 
     def apply(self, record: ConfigRecord) -> None:
         """Apply one record of the rules topic (the reader's callback)."""
@@ -52,8 +54,8 @@ class RuleBook:
             self._reject(None, where, "record has no key (rules are keyed by rule id)")
             return
         if record.value is None:
-            if record.key in self.rules.rules:
-                self._set(self.rules.without(record.key))
+            if record.key in self.rules.rules or self._staged.get(record.key) is not None:
+                self._staged[record.key] = None
                 log.info("rule %s deleted (%s)", record.key, where)
             self.rejected.pop(record.key, None)
             return
@@ -72,10 +74,28 @@ class RuleBook:
             )
             return
         self.rejected.pop(rule.id, None)
-        self._set(self.rules.with_rule(rule))
-        log.info("rule %s version %s in force (%s)", rule.id, rule.version, where)
+        self._staged[rule.id] = rule
+        log.info("rule %s version %s read (%s)", rule.id, rule.version, where)
+
+    def flush(self) -> None:
+        """Put the records applied since the last flush in force, as one new rule set.
+
+        The reader calls this after each batch it reads, so that reading a topic of
+        1,000 rules builds one rule set, not 1,000.
+        """
+        if not self._staged:
+            return
+        rules = dict(self.rules.rules)
+        for rule_id, rule in self._staged.items():
+            if rule is None:
+                rules.pop(rule_id, None)
+            else:
+                rules[rule_id] = rule
+        self._staged = {}
+        self._set(RuleSet(rules.values()))
 
     def get(self, rule_id: str) -> CompiledRule | None:
+        """The rule in force (flushed) with this id."""
         return self.rules.rules.get(rule_id)
 
     def _set(self, rules: RuleSet) -> None:

@@ -8,6 +8,7 @@ the Faust app.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import time as _time
@@ -25,11 +26,13 @@ from footfall.processor.batch_table import BatchTable
 from footfall.processor.config_topic import ConfigTopicReader
 from footfall.processor.dead_letters import DeadLetterRing
 from footfall.processor.faust_app import (
+    FETCH_WAIT_MS,
     FaustWiring,
     InputMessage,
     ProcessorApp,
     create_app,
     internal_topics,
+    shorten_fetch_wait,
 )
 from footfall.processor.handling import Outgoing, VisitorStep
 from footfall.processor.metrics import ProcessorMetrics
@@ -97,7 +100,10 @@ class Processor:
         self._ticks = ticks
         self._faust_options = dict(faust_options or {})
         self._rules_reader = ConfigTopicReader(
-            settings, settings.topic("rules"), self.rule_book.apply
+            settings,
+            settings.topic("rules"),
+            self.rule_book.apply,
+            after_batch=self.rule_book.flush,
         )
         self._ring = DeadLetterRing(settings)
         self._runner: web.AppRunner | None = None
@@ -126,10 +132,11 @@ class Processor:
         await self._rules_reader.caught_up.wait()
         log.info("rules caught up: %d in force", len(self.rule_book.rules))
         await self._ring.start()
-        self._producer = make_producer(self.settings)
+        self._producer = make_producer(self.settings, linger_ms=1)
         await self._producer.start()
         self.parts = self._build_app()
         await self.parts.app.start()
+        shorten_fetch_wait(self.parts.app, FETCH_WAIT_MS)
         self.started = True
         log.info("processor started; web on %s", self.own_url)
 
@@ -175,6 +182,7 @@ class Processor:
             return out
 
         wiring = FaustWiring(
+            publish=self._publish,
             visitor_batch=visitor_batch,
             visitor_commit=lambda: tables["visitors"].commit(),
             throttle_batch=throttle_batch,
@@ -202,6 +210,19 @@ class Processor:
         )
         self._throttle_step = ThrottleStep(tables["marks"], self.metrics)
         return parts
+
+    async def _publish(self, messages: list[Outgoing]) -> None:
+        """Produce a batch's output and wait until Kafka has acknowledged all of it."""
+        if not messages:
+            return
+        producer = self._producer
+        assert producer is not None
+        topic = self.settings.topic
+        futures = [
+            await producer.send(topic(m.topic), m.value, key=m.key, partition=m.partition)
+            for m in messages
+        ]
+        await asyncio.gather(*futures)
 
     def _rules_changed(self, rules: Any) -> None:
         self.engine.rules = rules

@@ -1,0 +1,260 @@
+"""Processor throughput and latency on a real local broker, against a raw Kafka pipe.
+
+    .venv/bin/python benchmarks/processor.py [--workload DIR] [--limit N] [--partitions P]
+
+1. Generates the fixed workload (/work/shared/bench/workload.py, 1,000 rules, 200,000
+   events) into DIR if missing; starts a Kafka broker with footfall.devkafka; pushes the
+   rules; pre-loads the first N events (all by default) keyed by visitor id.
+2. (a) raw pipe: one aiokafka consumer reads the events from the beginning, parses each
+   with orjson and produces it to another topic: events/s.
+3. (b) the processor (one instance, memory store, ticks off: the workload's times are
+   in the past) starts and works through the same events: events/s from its start to
+   the last event handled (readiness included), and the ratio to (a).
+4. Latency: with the processor caught up, fresh page views at a fixed 2,000 events/s
+   for --seconds seconds, matched by a rule that fires on each of them; event -> command
+   latency is the command record's timestamp minus the event record's (both set by the
+   producers on this machine): p50 and p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+
+from footfall.admin.config_push import publish, rule_record
+from footfall.devkafka import LocalKafka
+from footfall.events import format_time
+from footfall.kafka_clients import make_consumer, make_producer
+from footfall.processor.faust_app import internal_topics
+from footfall.processor.service import Processor
+from footfall.processor.testing import fast_options
+from footfall.rules import compile_rule, compile_rules, load_rule_files
+from footfall.settings import Settings
+from footfall.topics import ensure_topics
+
+DEFAULT_GENERATOR = Path("/work/shared/bench/workload.py")
+LATENCY_RULE = {
+    "id": "bench-latency",
+    "name": "Every latency probe",
+    "event": "online_activity",
+    "when": {"site": {"eq": "latency-probe"}},
+    "actions": [{"kind": "log_to_file", "file": "latency.log"}],
+}
+
+
+def load_events(path: Path, limit: int) -> list[tuple[str, bytes, bytes]]:
+    """(short topic, key, value) per event line, in file order."""
+    out = []
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines):
+            if limit and number >= limit:
+                break
+            event = orjson.loads(line)
+            topic = "chat-events" if event["type"].startswith("chat_") else "visitor-events"
+            out.append((topic, event["visitor_id"].encode(), line.rstrip(b"\n")))
+    return out
+
+
+async def preload(settings: Settings, events: list[tuple[str, bytes, bytes]]) -> float:
+    producer = make_producer(settings, linger_ms=20, max_batch_size=256 * 1024)
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        pending = []
+        for topic, key, value in events:
+            pending.append(await producer.send(settings.topic(topic), value, key=key))
+            if len(pending) >= 5000:
+                await asyncio.gather(*pending)
+                pending = []
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+async def raw_pipe(settings: Settings, total: int) -> float:
+    """Seconds for consume -> orjson parse -> produce of ``total`` events."""
+    sink = settings.topic("bench-raw-out")
+    consumer = make_consumer(
+        settings,
+        settings.topic("visitor-events"),
+        settings.topic("chat-events"),
+        group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        max_poll_records=2000,
+    )
+    producer = make_producer(settings, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    try:
+        seen = 0
+        started = None
+        while seen < total:
+            batches = await consumer.getmany(timeout_ms=500, max_records=2000)
+            for records in batches.values():
+                if started is None:
+                    started = time.perf_counter()
+                for record in records:
+                    event = orjson.loads(record.value)
+                    await producer.send(sink, orjson.dumps(event), key=record.key)
+                    seen += 1
+        await producer.flush()
+        assert started is not None
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def run_processor(settings: Settings, total: int) -> tuple[Processor, float]:
+    processor = Processor(settings, ticks=False, faust_options=fast_options())
+    started = time.perf_counter()
+    await processor.start()
+    while processor.metrics.inputs < total:  # noqa: ASYNC110 - polling a plain counter
+        await asyncio.sleep(0.05)
+    return processor, time.perf_counter() - started
+
+
+async def latency(settings: Settings, rate: int, seconds: float) -> list[float]:
+    actions = make_consumer(settings, settings.topic("actions"), group_id=None)
+    await actions.start()
+    await actions.seek_to_end()
+    producer = make_producer(settings, linger_ms=0)
+    await producer.start()
+    sent: dict[str, int] = {}
+    got: dict[str, int] = {}
+
+    async def collect() -> None:
+        while True:
+            batches = await actions.getmany(timeout_ms=200)
+            for records in batches.values():
+                for record in records:
+                    command = orjson.loads(record.value)
+                    if command["rule"]["id"] == LATENCY_RULE["id"]:
+                        got[command["trigger"]["event_id"]] = record.timestamp
+
+    collector = asyncio.create_task(collect())
+    try:
+        count = int(rate * seconds)
+        tick = 0.01
+        per_tick = max(1, int(rate * tick))
+        began = time.perf_counter()
+        futures = []
+        for n in range(count):
+            event_id = f"probe-{n}"
+            value = orjson.dumps(
+                {
+                    "type": "page_view",
+                    "visitor_id": f"probe-{n % 2000}",
+                    "time": format_time(time.time()),
+                    "event_id": event_id,
+                    "site": "latency-probe",
+                    "url": "https://example.com/probe",
+                }
+            )
+            future = await producer.send(
+                settings.topic("visitor-events"), value, key=f"probe-{n % 2000}".encode()
+            )
+            futures.append((event_id, future))
+            if (n + 1) % per_tick == 0:
+                due = began + (n + 1) / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        for event_id, future in futures:
+            metadata = await future
+            sent[event_id] = metadata.timestamp
+        deadline = time.monotonic() + 30
+        while len(got) < len(sent) and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    finally:
+        collector.cancel()
+        await producer.stop()
+        await actions.stop()
+    missing = len(sent) - len(got)
+    if missing:
+        print(f"warning: {missing} probe commands did not arrive", file=sys.stderr)
+    return [float(got[k] - sent[k]) for k in sent if k in got]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def main_async(a: argparse.Namespace) -> None:
+    rules_path = a.workload / "rules.json"
+    events_path = a.workload / "events.jsonl"
+    rules = compile_rules(load_rule_files([rules_path]))
+    events = load_events(events_path, a.limit)
+    broker = LocalKafka()
+    bootstrap = await asyncio.to_thread(broker.start)
+    try:
+        settings = Settings(
+            broker=bootstrap,
+            topic_prefix=f"bench{uuid.uuid4().hex[:6]}.",
+            partitions=a.partitions,
+            store="memory://",
+            web_port=0,
+            web_host="127.0.0.1",
+            state_dir=Path("/tmp/footfall-bench-state"),
+        )
+        extra = [(settings.topic("bench-raw-out"), a.partitions, {})]
+        await ensure_topics(settings, extra=extra + internal_topics(settings))
+        records = [rule_record(r) for r in rules.rules.values()]
+        records.append(rule_record(compile_rule(LATENCY_RULE)))
+        await publish(settings, settings.topic("rules"), records)
+        loaded = await preload(settings, events)
+        total = len(events)
+        print(f"workload: {len(rules)} rules, {total} events, {a.partitions} partitions")
+        print(f"pre-loaded in {loaded:.1f} s")
+
+        raw_seconds = await raw_pipe(settings, total)
+        raw_rate = total / raw_seconds
+        print(f"(a) raw pipe (consume, orjson parse, produce): {raw_rate:,.0f} events/s")
+
+        processor, proc_seconds = await run_processor(settings, total)
+        try:
+            proc_rate = total / proc_seconds
+            print(
+                f"(b) processor: {proc_rate:,.0f} events/s "
+                f"({proc_seconds:.1f} s incl. start; ratio to raw {proc_rate / raw_rate:.2f})"
+            )
+            print(f"    commands: {sum(processor.metrics.fired_by_rule.values()):,}")
+            waits = await latency(settings, a.rate, a.seconds)
+            if waits:
+                print(
+                    f"latency at {a.rate:,} events/s for {a.seconds:.0f} s "
+                    f"({len(waits):,} probes): p50 {percentile(waits, 0.50):.0f} ms, "
+                    f"p99 {percentile(waits, 0.99):.0f} ms, "
+                    f"mean {statistics.fmean(waits):.1f} ms"
+                )
+        finally:
+            await processor.stop()
+    finally:
+        await asyncio.to_thread(broker.stop)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--workload", type=Path, default=Path("/tmp/footfall-bench"))
+    ap.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N events")
+    ap.add_argument("--partitions", type=int, default=4)
+    ap.add_argument("--rate", type=int, default=2000, help="offered load for latency")
+    ap.add_argument("--seconds", type=float, default=15.0, help="latency phase length")
+    a = ap.parse_args()
+    if not (a.workload / "rules.json").exists() or not (a.workload / "events.jsonl").exists():
+        subprocess.run([sys.executable, str(a.generator), "--out", str(a.workload)], check=True)
+    asyncio.run(main_async(a))
+
+
+if __name__ == "__main__":
+    main()
