@@ -126,3 +126,38 @@ def test_time_dependence() -> None:
     plan = TickPlan(rules)
     assert sorted(plan.steady.rules) == ["plain", "steady"]
     assert sorted(plan.clocked) == ["clock", "window", "within"]
+
+
+def clock_rules(rng: random.Random, n: int) -> list[dict[str, object]]:
+    """Rules whose clock parts skipped ticks must bound exactly (see engine.horizon)."""
+    leaves = [
+        lambda: {"hits": {"eq": rng.randint(1, 3), "window": "1m"}},
+        lambda: {"hits": {"in": [1, rng.randint(2, 4)], "window": "45s"}},
+        lambda: {"hits": {"between": [1.5, rng.randint(2, 4)], "window": "2m"}},
+        lambda: {"duration_minutes": {"between": [0.25, rng.choice([0.5, 1.75, 2])]}},
+        lambda: {"duration_minutes": {"eq": 1}},
+        lambda: {"idle_minutes": {"gt": rng.choice([0.1, 0.5, 1.5])}},
+        lambda: {"idle_minutes": {"lte": rng.choice([0.3, 1])}},
+        lambda: {"current_page": {"contains": rng.choice(PAGES[1:])}},
+        lambda: {"time_of_day": {"between": ["08:03", "08:05"]}},
+        lambda: {"day_of_week": {"in": ["mon"]}},
+    ]
+    rules = []
+    for i in range(n):
+        conds = [rng.choice(leaves)() for _ in range(rng.randint(1, 3))]
+        when: object = {"all": conds}
+        if len(conds) > 1 and rng.random() < 0.4:
+            when = [conds[0], {"any": conds[1:]}]
+        rules.append(rule(f"c{i:02d}", when=when, actions=[email_action()]))
+    return rules
+
+
+def test_skipped_ticks_equal_full_evaluation() -> None:
+    for seed in range(12):
+        rng = random.Random(100 + seed)
+        rules = rules_of(*clock_rules(rng, 30))
+        events = [e for e in random_events(rng, 200) if rng.random() < 0.5]
+        fast = run(Engine(rules), events)
+        slow = run(NaiveEngine(rules), events)
+        assert fast == slow
+        assert len(fast) > 20

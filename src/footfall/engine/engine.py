@@ -201,9 +201,24 @@ class Engine:
 
     def _tick_online(self, state: VisitorState, now: float, out: list[Candidate]) -> int:
         """Evaluate ``online_activity`` at a tick; fire only rules with a rising edge."""
-        count = self._plan.count
+        plan = self._plan
+        count = plan.count
         if not count:
             return 0
+        if (
+            state._evaluated is plan.token
+            and not state._chat_changed
+            and state._settled is not None
+            and state._settled_at <= now
+        ):
+            if state._quiet_now is None:
+                # bounds of the last evaluation, computed at its time on first use
+                at = state._settled_at
+                state._quiet_until = plan.quiet_until(state, state._armed, state._settled, at)
+                state._quiet_now = plan.now_values(state, at)
+            if now < state._quiet_until and state._quiet_now == plan.now_values(state, now):
+                # nothing the rules read changed since the last evaluation (see .horizon)
+                return count
         ctx = EngineContext(state, now, tick_facts(state, now))
         held = self._online(state, ctx)
         before = state.held
@@ -242,13 +257,18 @@ class Engine:
             if settled is None or ctx.now < state._settled_at:
                 settled = state._settled = {}
             state._settled_at = ctx.now
-            return state._steady + plan.recheck(state._armed, ctx, settled)
-        steady, armed, clocked = plan.evaluate(ctx)
+            held = state._steady + plan.recheck(state._armed, ctx, settled)
+            state._quiet_now = None  # bounds computed on first use (see _tick_online)
+            return held
+        settled = {}
+        steady, armed, clocked = plan.evaluate(ctx, settled)
         state._steady = steady
         state._armed = armed
         state._evaluated = plan.token
         state._chat_changed = False
-        state._settled = None
+        state._settled = settled
+        state._settled_at = ctx.now
+        state._quiet_now = None
         return steady + clocked
 
     def _evaluate_event(

@@ -117,6 +117,8 @@ class VisitorState:
         "_chat_changed",
         "_evaluated",
         "_facts",
+        "_quiet_now",
+        "_quiet_until",
         "_settled",
         "_settled_at",
         "_steady",
@@ -235,6 +237,10 @@ class VisitorState:
         # clock parts whose result cannot change until the state does (see timing.recheck)
         self._settled: dict[str, bool] | None = None
         self._settled_at = 0.0
+        # ticks before _quiet_until with these time-only results change nothing (see
+        # footfall.engine.horizon); only meaningful while _settled is kept
+        self._quiet_until = 0.0
+        self._quiet_now: tuple[bool, ...] | None = None
         # the facts dict ticks reuse, and the base facts it was copied from
         self._tick_facts: dict[str, object] | None = None
         self._tick_base: dict[str, object] | None = None

@@ -23,6 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from footfall.engine.facts import EngineContext
+from footfall.engine.horizon import Horizon, horizon_of, now_leaves
+from footfall.engine.state import VisitorState
 from footfall.rules import CompiledRule, EvalContext, RuleSet, compile_rule
 from footfall.rules.fields import FIELDS, FieldType
 
@@ -174,11 +177,15 @@ def _single(rule: CompiledRule, condition: Any) -> CompiledRule:
 @dataclass(frozen=True, slots=True)
 class _Split:
     """One clock-dependent rule split: its static part (a rule of the same id), its clock
-    conjuncts as (memoising evaluator, trend), cheapest first, and its time-only tests."""
+    conjuncts as (memoising evaluator, trend), cheapest first, its time-only tests, how
+    long its clock part keeps its result (None: no bound, see :mod:`.horizon`) and the
+    tests of every time-only leaf of its clock part."""
 
     static: CompiledRule
     tests: tuple[tuple[Any, int], ...]
     now_tests: tuple[Any, ...]
+    horizon: Horizon | None
+    now_leaves: tuple[Any, ...]
 
 
 def _split(rule: CompiledRule) -> _Split:
@@ -195,10 +202,18 @@ def _split(rule: CompiledRule) -> _Split:
         if _now_only(condition):
             now_tests.append(node.test)
     entries.sort(key=lambda entry: entry[0])
+    clock = [c for c in parts if _timed(c)]
+    leaves = []
+    for leaf in now_leaves(clock):
+        node = _single(rule, leaf).when
+        if node is not None:
+            leaves.append(node.test)
     return _Split(
         static=_part(rule, [c for c in parts if not _timed(c)]),
         tests=tuple((fn, trend) for _, fn, trend in entries),
         now_tests=tuple(now_tests),
+        horizon=horizon_of(clock),
+        now_leaves=tuple(leaves),
     )
 
 
@@ -211,8 +226,12 @@ class TickPlan:
 
     __slots__ = (
         "_now",
+        "_now_by_minute",
+        "_now_leaves",
         "_now_results",
         "_now_tests",
+        "_now_values",
+        "_now_values_at",
         "_splits",
         "_tests",
         "chatty",
@@ -220,6 +239,7 @@ class TickPlan:
         "clocked",
         "count",
         "first",
+        "horizons",
         "rules",
         "steady",
         "token",
@@ -236,6 +256,8 @@ class TickPlan:
         # conditions on the time alone; the tests are the shared (interned) objects the
         # clocked parts use, so results computed once per minute seed their memo
         now_tests: dict[int, Any] = {}
+        leaves: dict[int, Any] = {}
+        horizons: dict[str, Horizon | None] = {}
         known: dict[tuple[str, str], _Split] = previous._splits if previous is not None else {}
         splits: dict[tuple[str, str], _Split] = {}
         for rule in rules.rules_for(_ONLINE):
@@ -251,6 +273,9 @@ class TickPlan:
             tests[rule.id] = split.tests
             for test in split.now_tests:
                 now_tests[id(test)] = test
+            for test in split.now_leaves:
+                leaves[id(test)] = test
+            horizons[rule.id] = split.horizon
         self._splits: dict[tuple[str, str], _Split] = splits
         self.steady = RuleSet(steady)
         self.clocked = frozenset(tests)
@@ -263,19 +288,29 @@ class TickPlan:
         )
         self.chatty_ids = frozenset(self.chatty.rules)
         self._now_tests = tuple(now_tests.values())
+        #: per clocked rule, how long its clock part keeps its result (see .horizon)
+        self.horizons = horizons
+        self._now_leaves = tuple(leaves.values())
+        self._now_values: tuple[bool, ...] = ()
+        self._now_values_at: float | None = None
+        self._now_by_minute: dict[float, tuple[bool, ...]] = {}
         self._now: float | None = None
         self._now_results: dict[Any, bool] = {}
         self.token = object()
 
-    def evaluate(self, ctx: EvalContext) -> tuple[list[str], tuple[str, ...], list[str]]:
-        """A full evaluation: (held steady ids, armed ids, held clocked ids), each sorted."""
+    def evaluate(
+        self, ctx: EvalContext, settled: dict[str, bool] | None = None
+    ) -> tuple[list[str], tuple[str, ...], list[str]]:
+        """A full evaluation: (held steady ids, armed ids, held clocked ids), each sorted.
+
+        ``settled``: as in :meth:`recheck` (a fresh dict for the new state)."""
         clocked = self.clocked
         steady: list[str] = []
         armed: list[str] = []
         for rule in self.first.matching(_ONLINE, ctx):
             (armed if rule.id in clocked else steady).append(rule.id)
         frozen = tuple(armed)
-        return steady, frozen, self.recheck(frozen, ctx)
+        return steady, frozen, self.recheck(frozen, ctx, settled)
 
     def refresh(
         self, steady: list[str], armed: tuple[str, ...], ctx: EvalContext
@@ -339,3 +374,40 @@ class TickPlan:
                 if settled is not None and rising:
                     settled[rule_id] = True
         return held
+
+    def now_values(self, state: VisitorState, now: float) -> tuple[bool, ...]:
+        """The results of every time-only leaf of the clock parts at ``now`` (the same
+        for every visitor; constant within a UTC minute)."""
+        minute = now // 60
+        if self._now_values_at == minute:
+            return self._now_values
+        values = self._now_by_minute.get(minute)
+        if values is None:
+            if len(self._now_by_minute) >= 64:
+                self._now_by_minute.clear()
+            ctx = EngineContext(state, now, {})
+            values = tuple(bool(test(ctx, {})) for test in self._now_leaves)
+            self._now_by_minute[minute] = values
+        self._now_values = values
+        self._now_values_at = minute
+        return values
+
+    def quiet_until(
+        self, state: VisitorState, armed: tuple[str, ...], settled: dict[str, bool], now: float
+    ) -> float:
+        """Until when (excluded) the armed rules' clock parts keep their results at ``now``
+        while the state does not change, the time-only leaves aside (``now``: no bound)."""
+        horizons = self.horizons
+        best = float("inf")
+        for rule_id in armed:
+            if rule_id in settled:
+                continue
+            horizon = horizons.get(rule_id)
+            if horizon is None:
+                return now
+            until = horizon(state, now)
+            if until <= now:
+                return now
+            if until < best:
+                best = until
+        return best
