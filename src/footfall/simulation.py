@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from footfall.engine import (
+    Candidate,
     Command,
     Engine,
     EngineConfig,
@@ -110,17 +111,19 @@ class Simulation:
         stats.ticks += 1
         engine = self.engine
         states = self.states
+        out: list[Candidate] = []
+        synthesised: list[Event] = []
         for visitor_id in list(self.ticking):
-            outcome = engine.handle_tick(states.get(visitor_id), at)
             stats.visitor_ticks += 1
-            stats.tick_evaluations += outcome.evaluations
-            state = outcome.state
-            if (
-                outcome.candidates
-                or outcome.synthesised
-                or state is None
-                or not (state.online or state.pending)
-            ):
+            state = states.get(visitor_id)
+            if state is None:
+                yield from self._settle_and_feed(visitor_id, engine.handle_tick(None, at))
+                continue
+            stats.tick_evaluations += engine.tick_in_place(state, at, out, synthesised)
+            if out or synthesised or not (state.online or state.pending):
+                outcome = Outcome(state, tuple(out), tuple(synthesised))
+                out.clear()
+                synthesised.clear()
                 yield from self._settle_and_feed(visitor_id, outcome)
             # else: the state was updated in place and still needs ticks: nothing to do
 

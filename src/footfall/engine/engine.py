@@ -151,6 +151,16 @@ class Engine:
             return Outcome(None)
         out: list[Candidate] = []
         synthesised: list[Event] = []
+        evaluations = self.tick_in_place(state, tick_time, out, synthesised)
+        if out or synthesised:
+            return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
+        return Outcome(state, (), (), False, evaluations)
+
+    def tick_in_place(
+        self, state: VisitorState, tick_time: float, out: list[Candidate], synthesised: list[Event]
+    ) -> int:
+        """:meth:`handle_tick` without the :class:`Outcome`: updates ``state`` in place,
+        appends to ``out`` and ``synthesised``, returns the number of rule evaluations."""
         if state.online and tick_time - state.last_activity >= self.config.idle_timeout:
             end_session(state)
         evaluations = 0
@@ -158,9 +168,7 @@ class Engine:
             evaluations = self._expire_invitations(state, tick_time, out, synthesised)
         if state.online:
             evaluations += self._tick_online(state, tick_time, out)
-        if out or synthesised:
-            return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
-        return Outcome(state, (), (), False, evaluations)
+        return evaluations
 
     def handle_control(self, state: VisitorState | None, control: Control) -> Outcome:
         """``remove``: fire ``online_visitor_removed``, end the session, keep lifetime data.

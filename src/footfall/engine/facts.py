@@ -30,50 +30,91 @@ DATETIME_FACTS = frozenset(
     {"session_start", "invitation_last_sent", "last_chat_at", "first_chat_at"}
 )
 _MINUTE_FACTS = frozenset({"duration_minutes", "idle_minutes"})
+#: (name, 0: as is / 1: datetime / 2: minutes), in catalogue order
+_JSON_FIELDS = tuple(
+    (name, 1 if name in DATETIME_FACTS else 2 if name in _MINUTE_FACTS else 0)
+    for name in FACT_FIELDS
+)
 
 
 def _base_facts(state: VisitorState) -> dict[str, object]:
-    """Every fact that does not depend on ``now``, in catalogue order (``None``: absent)."""
+    """Every fact that does not depend on ``now``, in catalogue order (absent: no key)."""
     s = state
-    facts: dict[str, object] = {
-        "agent": s.agent,
-        "department": s.department,
-        "group": s.group,
-        "sent_message": s.transcript,
-        "customer_name": s.customer_name,
-        "customer_email": s.customer_email,
-        "ip": s.ip,
-        "host_name": s.host_name,
-        "host_domain": s.host_domain,
-        "session_start": s.started_at,
-        "hits": s.hits,
-        "country": s.country,
-        "region": s.region,
-        "language": s.language,
-        "browser": s.browser,
-        "os": s.os,
-        "chat_status": s.chat_status,
-        "initial_page": s.initial_page,
-        "initial_virtual_page": s.initial_virtual_page,
-        "initial_page_title": s.initial_page_title,
-        "initial_referrer": s.initial_referrer,
-        "current_page": s.current_page,
-        "current_virtual_page": s.current_virtual_page,
-        "current_page_title": s.current_page_title,
-        "current_referrer": s.current_referrer,
-        "invites_sent": s.invites_sent,
-        "invites_rejected": s.invites_rejected,
-        "invites_accepted": s.invites_accepted,
-        "invites_ignored": s.invites_ignored,
-        "invitation_last_sent": s.invitation_last_sent,
-        "last_chat_at": s.last_chat_at,
-        "first_chat_at": s.first_chat_at,
-        "visitor_id": s.visitor_id,
-        "site": s.site,
-        "visits": s.visits,
-        "user_agent": s.user_agent,
-    }
-    return {name: value for name, value in facts.items() if value is not None}
+    facts: dict[str, object] = {}
+    v: object
+    if (v := s.agent) is not None:
+        facts["agent"] = v
+    if (v := s.department) is not None:
+        facts["department"] = v
+    if (v := s.group) is not None:
+        facts["group"] = v
+    if (v := s.transcript) is not None:
+        facts["sent_message"] = v
+    if (v := s.customer_name) is not None:
+        facts["customer_name"] = v
+    if (v := s.customer_email) is not None:
+        facts["customer_email"] = v
+    if (v := s.ip) is not None:
+        facts["ip"] = v
+    if (v := s.host_name) is not None:
+        facts["host_name"] = v
+    if (v := s.host_domain) is not None:
+        facts["host_domain"] = v
+    if (v := s.started_at) is not None:
+        facts["session_start"] = v
+    if (v := s.hits) is not None:
+        facts["hits"] = v
+    if (v := s.country) is not None:
+        facts["country"] = v
+    if (v := s.region) is not None:
+        facts["region"] = v
+    if (v := s.language) is not None:
+        facts["language"] = v
+    if (v := s.browser) is not None:
+        facts["browser"] = v
+    if (v := s.os) is not None:
+        facts["os"] = v
+    if (v := s.chat_status) is not None:
+        facts["chat_status"] = v
+    if (v := s.initial_page) is not None:
+        facts["initial_page"] = v
+    if (v := s.initial_virtual_page) is not None:
+        facts["initial_virtual_page"] = v
+    if (v := s.initial_page_title) is not None:
+        facts["initial_page_title"] = v
+    if (v := s.initial_referrer) is not None:
+        facts["initial_referrer"] = v
+    if (v := s.current_page) is not None:
+        facts["current_page"] = v
+    if (v := s.current_virtual_page) is not None:
+        facts["current_virtual_page"] = v
+    if (v := s.current_page_title) is not None:
+        facts["current_page_title"] = v
+    if (v := s.current_referrer) is not None:
+        facts["current_referrer"] = v
+    if (v := s.invites_sent) is not None:
+        facts["invites_sent"] = v
+    if (v := s.invites_rejected) is not None:
+        facts["invites_rejected"] = v
+    if (v := s.invites_accepted) is not None:
+        facts["invites_accepted"] = v
+    if (v := s.invites_ignored) is not None:
+        facts["invites_ignored"] = v
+    if (v := s.invitation_last_sent) is not None:
+        facts["invitation_last_sent"] = v
+    if (v := s.last_chat_at) is not None:
+        facts["last_chat_at"] = v
+    if (v := s.first_chat_at) is not None:
+        facts["first_chat_at"] = v
+    if (v := s.visitor_id) is not None:
+        facts["visitor_id"] = v
+    if (v := s.site) is not None:
+        facts["site"] = v
+    if (v := s.visits) is not None:
+        facts["visits"] = v
+    if (v := s.user_agent) is not None:
+        facts["user_agent"] = v
+    return facts
 
 
 def facts_at(state: VisitorState, now: float, sent_message: str | None = None) -> dict[str, object]:
@@ -135,16 +176,17 @@ def json_facts(facts: Mapping[str, object]) -> dict[str, object]:
     rounded to 2 decimals. ``facts`` is what :func:`facts_at` returned.
     """
     out: dict[str, object] = {}
-    for name in FACT_FIELDS:
-        value = facts.get(name)
+    get = facts.get
+    for name, kind in _JSON_FIELDS:
+        value = get(name)
         if value is None:
             continue
-        if name in DATETIME_FACTS:
-            out[name] = format_time(value)
-        elif name in _MINUTE_FACTS:
-            out[name] = round(value, 2)  # type: ignore[call-overload]
-        else:
+        if kind == 0:
             out[name] = value
+        elif kind == 1:
+            out[name] = format_time(value)
+        else:
+            out[name] = round(value, 2)  # type: ignore[call-overload]
     return out
 
 

@@ -25,6 +25,8 @@ from footfall.rules.operators import IndexHint, Test
 __all__ = ["RuleSet"]
 
 _MAX_INDEX_DEPTH = 2
+#: Bound of the memo of candidates per combination of indexed facts, per rule event.
+_CANDIDATE_MEMO = 16384
 _PROBE_MEMO = 4096  # distinct values remembered per indexed field and node
 _PRIORITY = {"eq": 0, "prefix": 1, "suffix": 1, "contains": 2}
 # Rough share of visitors one value of a field matches; fields not listed have many values.
@@ -150,7 +152,7 @@ class _FieldProbe:
 class _EventIndex:
     """The enabled rules of one rule event, their remaining checks and their index."""
 
-    __slots__ = ("checks", "fields", "root", "rules")
+    __slots__ = ("_memo", "checks", "fields", "root", "rules")
 
     def __init__(self, rules: list[CompiledRule]) -> None:
         self.rules: tuple[CompiledRule, ...] = tuple(sorted(rules, key=lambda r: r.id))
@@ -168,15 +170,24 @@ class _EventIndex:
         self.fields = tuple(
             sorted({n.index.field for _, leaves in entries for n in leaves if n.index})
         )
+        # the candidates depend only on the indexed facts: memoised per their values
+        # (visitors share pages, countries, browsers), bounded
+        self._memo: dict[tuple[object, ...], tuple[int, ...]] = {}
 
     def candidates(self, facts: Mapping[str, object]) -> list[int]:
+        key = tuple(map(facts.get, self.fields))
+        hit = self._memo.get(key)
+        if hit is not None:
+            return list(hit)
         folded: dict[str, str] = {}
-        for name in self.fields:
-            v = facts.get(name)
+        for name, v in zip(self.fields, key, strict=True):
             if v is not None:
                 folded[name] = v.casefold() if v.__class__ is str else str(v).casefold()
         found = list(self.root.here)
         self.root.collect(folded, found)
+        if len(self._memo) >= _CANDIDATE_MEMO:
+            self._memo.clear()
+        self._memo[key] = tuple(found)
         return found
 
 

@@ -23,7 +23,8 @@ import enum
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -79,11 +80,17 @@ def text_of(value: object) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
+@lru_cache(maxsize=16384)
+def _url_quote(text: str) -> str:
+    """Percent-encoded text (values repeat: visitor ids, pages, names)."""
+    return quote(text, safe="")
+
+
 def _escape(text: str, mode: Escape) -> str:
     if mode is Escape.TEXT:
         return text
     if mode is Escape.URL:
-        return quote(text, safe="")
+        return _url_quote(text)
     text = _CONTROL.sub(" ", text)
     if mode is Escape.ADDRESS:
         return _ADDRESS_DROP.sub("", text).strip()
@@ -96,10 +103,11 @@ class Template:
 
     source: str
     parts: tuple[tuple[bool, str], ...]  # (is_placeholder, literal text or name)
+    #: the placeholder names, in order (derived from ``parts``)
+    names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(text for is_name, text in self.parts if is_name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(text for is_name, text in self.parts if is_name))
 
     @property
     def single(self) -> str | None:
