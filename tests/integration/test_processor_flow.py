@@ -102,8 +102,9 @@ async def _start(settings: Settings, **kwargs: object) -> Processor:
     return processor
 
 
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
 async def test_commands_match_simulate(
-    kafka_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    kafka_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str
 ) -> None:
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(RULES)
@@ -129,7 +130,9 @@ async def test_commands_match_simulate(
     expected = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(expected) > 10
 
-    settings = kafka_settings.with_overrides(web_port=0, web_host="127.0.0.1")
+    settings = kafka_settings.with_overrides(
+        web_port=0, web_host="127.0.0.1", store=store, state_dir=tmp_path / "state"
+    )
     rules = compile_rules(load_rule_files([rules_file]))
     await publish(settings, settings.topic("rules"), [rule_record(r) for r in rules.rules.values()])
     actions = TopicCollector(settings, settings.topic("actions"))

@@ -123,10 +123,11 @@ def _processor(settings: Settings) -> Processor:
     )
 
 
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
 async def test_restart_mid_stream_loses_nothing(
-    kafka_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    kafka_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str
 ) -> None:
-    settings = kafka_settings
+    settings = kafka_settings.with_overrides(store=store, state_dir=tmp_path / "state")
     events = _events(visitors=20, views=8)
     expected = _expected(tmp_path, events, capsys)
     await _push_rules(settings, tmp_path)

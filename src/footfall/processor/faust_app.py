@@ -20,11 +20,13 @@ import asyncio
 import contextlib
 import logging
 import time as _time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+import weakref
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import faust
+import faust.streams as faust_streams
 
 from footfall.processor.handling import CHAT_EVENTS, CONTROL, TICKS, VISITOR_EVENTS, Outgoing
 from footfall.processor.partitioning import partition_for
@@ -96,6 +98,40 @@ class KeyPartitionedTable(faust.Table[bytes, bytes]):
     def partition_for_key(self, key: Any) -> int:
         partitions = self.partitions or self.app.conf.topic_partitions
         return partition_for(bytes(key), int(partitions))
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        # Faust's RocksDB store files a write under the partition of "the current
+        # event"; outside an event, stand one in that carries the key's partition.
+        with _writing_partition(self.partition_for_key(key)):
+            super().__setitem__(key, value)
+
+    def __delitem__(self, key: bytes) -> None:
+        with _writing_partition(self.partition_for_key(key)):
+            super().__delitem__(key)
+
+
+@dataclass(frozen=True, slots=True)
+class _Position:
+    partition: int
+
+
+class _StandInEvent:
+    """What Faust's stores read of "the current event" when writing: its partition."""
+
+    __slots__ = ("__weakref__", "message")
+
+    def __init__(self, partition: int) -> None:
+        self.message = _Position(partition)
+
+
+@contextlib.contextmanager
+def _writing_partition(partition: int) -> Iterator[None]:
+    event = _StandInEvent(partition)
+    token = faust_streams._current_event.set(weakref.ref(event))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)
 
 
 @dataclass(frozen=True)
