@@ -1,0 +1,132 @@
+"""VisitorStep and ThrottleStep against a dict table: the processor's step without Kafka."""
+
+from __future__ import annotations
+
+import orjson
+
+from footfall.engine.engine import Engine, EngineConfig
+from footfall.engine.state import VisitorState
+from footfall.processor.handling import VisitorStep
+from footfall.processor.metrics import ProcessorMetrics
+from footfall.processor.online_index import OnlineIndex
+from footfall.processor.throttling import ThrottleStep
+from footfall.processor.ticks import Tick, encode_tick
+from footfall.rules import compile_rules
+
+RULES = [
+    {
+        "id": "every-view",
+        "name": "Every view",
+        "event": "online_activity",
+        "actions": [{"kind": "log_to_file", "file": "v.log"}],
+    },
+    {
+        "id": "once-an-hour",
+        "name": "Once an hour",
+        "event": "online_activity",
+        "actions": [{"kind": "log_to_file", "file": "h.log", "max_frequency": "1h"}],
+    },
+    {
+        "id": "purged",
+        "name": "Purged",
+        "event": "online_visitor_purged",
+        "actions": [{"kind": "log_to_file", "file": "p.log"}],
+    },
+]
+FULL = {"visitor-events": "p.visitor-events", "control": "p.control", "ticks": "p.ticks"}
+
+
+def _step(table: dict[str, bytes]) -> tuple[VisitorStep, OnlineIndex, ProcessorMetrics]:
+    index, metrics = OnlineIndex(), ProcessorMetrics()
+    engine = Engine(compile_rules(RULES), EngineConfig(idle_timeout=600.0))
+    step = VisitorStep(engine, table, index, metrics, max_event_bytes=4096, full_topic=FULL)
+    return step, index, metrics
+
+
+def _view(visitor: str, time: str, event_id: str) -> bytes:
+    return orjson.dumps(
+        {
+            "type": "page_view",
+            "visitor_id": visitor,
+            "time": time,
+            "event_id": event_id,
+            "url": "https://example.com/",
+        }
+    )
+
+
+def test_a_page_view_stores_state_and_routes_commands() -> None:
+    table: dict[str, bytes] = {}
+    step, index, metrics = _step(table)
+    result = step.handle("visitor-events", 2, 7, b"v1", _view("v1", "2026-03-02T10:00:00Z", "e1"))
+    topics = sorted((o.topic, o.key) for o in result.outgoing)
+    # the per-rule throttled action goes to the throttle topic keyed by rule#action
+    assert topics == [("actions", b"v1"), ("throttle", b"once-an-hour#0")]
+    assert VisitorState.from_bytes(table["v1"]).hits == 1
+    assert index.visitors(2) == ["v1"]
+    assert metrics.inputs == 1
+    # the same event again is a duplicate: nothing out
+    again = step.handle("visitor-events", 2, 8, b"v1", _view("v1", "2026-03-02T10:00:00Z", "e1"))
+    assert again.outgoing == []
+
+
+def test_the_throttle_step_admits_once_per_window() -> None:
+    table: dict[str, bytes] = {}
+    step, _, metrics = _step(table)
+    throttle = ThrottleStep({}, metrics)
+    admitted = []
+    for n, visitor in enumerate(["a", "b", "c"]):
+        result = step.handle(
+            "visitor-events",
+            0,
+            n,
+            visitor.encode(),
+            _view(visitor, f"2026-03-02T10:0{n}:00Z", f"x{n}"),
+        )
+        for out in result.outgoing:
+            if out.topic == "throttle":
+                admitted.extend(throttle.handle(out.value))
+    assert [orjson.loads(o.value)["visitor_id"] for o in admitted] == ["a"]
+    assert metrics.suppressed_by_rule["once-an-hour"] == 2
+    assert metrics.fired_by_rule["once-an-hour"] == 1
+
+
+def test_bad_input_becomes_a_dead_letter() -> None:
+    step, _, metrics = _step({})
+    result = step.handle("visitor-events", 1, 42, b"k", b"{nope")
+    assert result.kind == "invalid"
+    [letter] = result.outgoing
+    assert letter.topic == "dead-letters" and letter.key == b"k"
+    record = orjson.loads(letter.value)
+    assert record["reason"] == "not_json"
+    assert record["source"] == {"topic": "p.visitor-events", "partition": 1, "offset": 42}
+    assert metrics.inputs == 1
+
+
+def test_a_message_keyed_wrongly_is_sent_again_under_the_visitor_id() -> None:
+    table: dict[str, bytes] = {}
+    step, _, _ = _step(table)
+    value = _view("v9", "2026-03-02T10:00:00Z", "e9")
+    result = step.handle("visitor-events", 0, 0, b"something-else", value)
+    assert [(o.topic, o.key, o.value) for o in result.outgoing] == [
+        ("visitor-events", b"v9", value)
+    ]
+    assert table == {}
+
+
+def test_purge_deletes_the_visitor_and_ticks_end_idle_sessions() -> None:
+    table: dict[str, bytes] = {}
+    step, index, _ = _step(table)
+    step.handle("visitor-events", 3, 0, b"gone", _view("gone", "2026-03-02T10:00:00Z", "g1"))
+    step.handle("visitor-events", 3, 1, b"idle", _view("idle", "2026-03-02T10:00:00Z", "i1"))
+    purge = orjson.dumps({"type": "purge", "visitor_id": "gone", "time": "2026-03-02T10:01:00Z"})
+    result = step.handle("control", 3, 0, b"gone", purge)
+    assert [orjson.loads(o.value)["rule"]["id"] for o in result.outgoing] == ["purged"]
+    assert "gone" not in table and index.visitors(3) == ["idle"]
+    # 10:00 + 10 minutes idle: the tick at 10:20 ends the session
+    tick = encode_tick(Tick(1_772_446_800.0, 0.0))  # 2026-03-02T10:20:00Z
+    step.handle("ticks", 3, 0, b"tick", tick)
+    assert index.visitors(3) == []
+    assert VisitorState.from_bytes(table["idle"]).online is False
+    # the same tick read again is skipped
+    assert step.handle("ticks", 3, 1, b"tick", tick).outgoing == []
