@@ -219,12 +219,8 @@ def create_app(
 
     publish = wiring.publish  # every output acknowledged before the state is written
 
-    async def visitor_batch(manual: Any, fetched: list[Any]) -> None:
+    async def visitor_batch(manual: Any, events: list[Any]) -> None:
         started = _time.perf_counter()
-        # Events of partitions revoked meanwhile belong to their new owner now, who
-        # reads them again from the committed offsets: leave them alone.
-        owned = app.assignor.assigned_actives()
-        events = [event for event in fetched if event.message.tp in owned]
         batch = [
             InputMessage(short.get(m.topic, m.topic), m.partition, m.offset, m.key, m.value)
             for m in (event.message for event in events)
@@ -235,9 +231,7 @@ def create_app(
             await manual.ack(event)
         wiring.observe(_time.perf_counter() - started)
 
-    async def throttle_batch(manual: Any, fetched: list[Any]) -> None:
-        owned = app.assignor.assigned_actives()
-        events = [event for event in fetched if event.message.tp in owned]
+    async def throttle_batch(manual: Any, events: list[Any]) -> None:
         await publish(wiring.throttle_batch([event.message.value for event in events]))
         wiring.throttle_commit()
         for event in events:
