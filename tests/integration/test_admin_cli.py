@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from footfall.cli.main import main as footfall_main
-from footfall.processor.config_topic import read_topic_to_end
+from footfall.compacted_topic import read_topic_to_end
 from footfall.rules import compile_rules, load_rule_files
 from footfall.settings import Settings
 

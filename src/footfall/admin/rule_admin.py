@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from footfall.admin.config_push import publish, rule_record
-from footfall.processor.config_topic import read_topic_to_end
+from footfall.compacted_topic import read_topic_to_end
 from footfall.rules import RuleSet, compile_rules, load_rule_files
 from footfall.settings import Settings
 

@@ -21,8 +21,8 @@ from typing import Any
 import orjson
 from aiokafka import TopicPartition
 
+from footfall.compacted_topic import topic_partitions
 from footfall.kafka_clients import make_consumer
-from footfall.processor.config_topic import topic_partitions
 from footfall.settings import Settings
 
 __all__ = ["DeadLetter", "DeadLetterRing", "dead_letter"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from footfall.processor.config_topic import ConfigRecord
+from footfall.compacted_topic import ConfigRecord
 from footfall.processor.metrics import ProcessorMetrics
 from footfall.rules import CompiledRule, RuleSet, RuleValidationError, compile_rule, compile_rules
 

@@ -18,12 +18,12 @@ from typing import Any
 from aiohttp import web
 
 from footfall.admin.control import control_message
+from footfall.compacted_topic import ConfigTopicReader
 from footfall.engine.engine import Engine, EngineConfig
 from footfall.engine.state import VisitorState
 from footfall.events import encode
 from footfall.kafka_clients import make_producer
 from footfall.processor.batch_table import BatchTable
-from footfall.processor.config_topic import ConfigTopicReader
 from footfall.processor.dead_letters import DeadLetterRing
 from footfall.processor.faust_app import (
     FETCH_WAIT_MS,

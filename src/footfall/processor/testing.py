@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
+from footfall.compacted_topic import topic_partitions
 from footfall.kafka_clients import make_consumer, make_producer
-from footfall.processor.config_topic import topic_partitions
 from footfall.settings import Settings
 
 __all__ = ["TopicCollector", "fast_options", "produce"]

@@ -28,6 +28,7 @@ import orjson
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from footfall.compacted_topic import ConfigRecord, ConfigTopicReader, RecordHandler
 from footfall.kafka_clients import make_consumer, make_producer
 from footfall.settings import Settings
 from footfall.topics import ensure_topics
@@ -36,7 +37,6 @@ from footfall.worker.context import ActionContext
 from footfall.worker.directory import Directory
 from footfall.worker.donestore import DONE_RETENTION_MS, LEDGER_LOOKBACK, CommandLedger
 from footfall.worker.executor import DONE_TOPIC, RETRY_TOPIC, Executor
-from footfall.worker.follower import CompactedFollower
 from footfall.worker.http import make_session
 from footfall.worker.mail import MailTransport, SmtpPool
 from footfall.worker.metrics import WorkerMetrics
@@ -108,7 +108,7 @@ class Worker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: dict[asyncio.Task[None], TopicPartition] = {}
         self._stopping = asyncio.Event()
-        self._followers: list[CompactedFollower] = []
+        self._followers: list[ConfigTopicReader] = []
         self._fetch_task: asyncio.Task[None] | None = None
         self._commit_task: asyncio.Task[None] | None = None
         self._paused_retries = False
@@ -135,10 +135,18 @@ class Worker:
         self._producer = make_producer(settings)
         await self._producer.start()
         self._followers = [
-            CompactedFollower(settings, settings.topic("profiles"), self.directory.on_profile),
-            CompactedFollower(settings, settings.topic("providers"), self.directory.on_provider),
-            CompactedFollower(
-                settings, self._done_topic, self.ledger.on_record, lookback=LEDGER_LOOKBACK
+            ConfigTopicReader(
+                settings, settings.topic("profiles"), _by_key(self.directory.on_profile)
+            ),
+            ConfigTopicReader(
+                settings, settings.topic("providers"), _by_key(self.directory.on_provider)
+            ),
+            ConfigTopicReader(
+                settings,
+                self._done_topic,
+                _by_key(self.ledger.on_record),
+                poll_ms=500,
+                lookback=LEDGER_LOOKBACK,
             ),
         ]
         for follower in self._followers:
@@ -399,3 +407,12 @@ class Worker:
             if tp in revoked:
                 task.cancel()
         self._tracker.forget(revoked)
+
+
+def _by_key(handle: Callable[[bytes | None, bytes | None], None]) -> RecordHandler:
+    """Adapt a ``handle(key, value)`` callback to the reader's ``handle(record)``."""
+
+    def on_record(record: ConfigRecord) -> None:
+        handle(None if record.key is None else record.key.encode(), record.value)
+
+    return on_record

@@ -1,9 +1,11 @@
-"""Reading a compacted config topic (rules, profiles, providers) whole, then live.
+"""Reading a compacted topic whole, then live: rules, profiles, providers, executed ids.
 
-Every processor instance keeps the whole topic in memory, so this is a plain aiokafka
-consumer with no group: it is assigned every partition, seeks to the beginning and
-hands each record to a callback. ``caught_up`` is set once the end offsets seen at
-start have been reached; until then the processor does not consume events.
+Every processor instance keeps the whole ``rules`` topic in memory and every worker the
+``profiles`` and ``providers`` topics (and the recent part of its ``actions-done``
+ledger), so this is a plain aiokafka consumer with no group: it is assigned every
+partition, seeks to the beginning (or ``lookback`` seconds back) and hands each record
+to a callback. ``caught_up`` is set once the end offsets seen at start have been
+reached; until then the services do not consume events or commands.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +23,13 @@ from aiokafka import TopicPartition
 from footfall.kafka_clients import make_consumer
 from footfall.settings import Settings
 
-__all__ = ["ConfigRecord", "ConfigTopicReader", "read_topic_to_end", "topic_partitions"]
+__all__ = [
+    "ConfigRecord",
+    "ConfigTopicReader",
+    "RecordHandler",
+    "read_topic_to_end",
+    "topic_partitions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +59,15 @@ class ConfigTopicReader:
         *,
         poll_ms: int = 200,
         after_batch: Callable[[], None] | None = None,
+        lookback: float | None = None,
     ) -> None:
+        """``lookback``: start that many seconds back instead of at the beginning."""
         self._settings = settings
         self.topic = topic
         self._handle = handle
         self._after_batch = after_batch
         self._poll_ms = poll_ms
+        self._lookback = lookback
         self.caught_up = asyncio.Event()
         self._remaining: dict[TopicPartition, int] = {}
         self._task: asyncio.Task[None] | None = None
@@ -74,15 +86,29 @@ class ConfigTopicReader:
             partitions = await topic_partitions(self._consumer, self.topic)
             tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
             self._consumer.assign(tps)
-            await self._consumer.seek_to_beginning(*tps)
+            if self._lookback is None:
+                await self._consumer.seek_to_beginning(*tps)
+            else:
+                await self._seek_back(tps, self._lookback)
             ends: dict[TopicPartition, int] = await self._consumer.end_offsets(tps)
+            starts = {tp: await self._consumer.position(tp) for tp in tps}
         except BaseException:
             await self._consumer.stop()
             raise
-        self._remaining = {tp: end for tp, end in ends.items() if end > 0}
+        self._remaining = {tp: end for tp, end in ends.items() if end > starts[tp]}
         if not self._remaining:
             self.caught_up.set()
         self._task = asyncio.create_task(self._run(), name=f"follow:{self.topic}")
+
+    async def _seek_back(self, tps: list[TopicPartition], seconds: float) -> None:
+        since = int((time.time() - seconds) * 1000)
+        found = await self._consumer.offsets_for_times({tp: since for tp in tps})
+        for tp in tps:
+            hit = found.get(tp)
+            if hit is None:
+                await self._consumer.seek_to_end(tp)
+            else:
+                self._consumer.seek(tp, hit.offset)
 
     async def _run(self) -> None:
         while True:
