@@ -19,28 +19,17 @@ from footfall.devsinks.mail import SmtpSink
 from footfall.settings import Settings, SmtpSettings
 from footfall.worker.command import derive_id
 from footfall.worker.service import Worker
-from footfall.worker.testing import ScriptedPeer, build_command, produce_commands, read_topic
+from footfall.worker.testing import (
+    build_command,
+    eventually,
+    produce_commands,
+    read_topic,
+)
 
 pytestmark = pytest.mark.integration
 
 SECRET = "whsec_" + base64.b64encode(b"integration provider secret").decode()
 OLD_SECRET = "whsec_" + base64.b64encode(b"the previous provider secret").decode()
-
-
-async def eventually(check: Callable[[], bool], wait: float = 15.0) -> None:
-    deadline = time.monotonic() + wait
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[ScriptedPeer]:
-    p = ScriptedPeer()
-    await p.start()
-    yield p
-    await p.stop()
 
 
 @pytest.fixture

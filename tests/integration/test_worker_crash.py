@@ -7,9 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import orjson
@@ -18,25 +16,9 @@ import pytest
 from footfall.devsinks.mail import SmtpSink
 from footfall.settings import Settings
 from footfall.worker.service import Worker
-from footfall.worker.testing import ScriptedPeer, build_command, produce_commands
+from footfall.worker.testing import ScriptedPeer, build_command, eventually, produce_commands
 
 pytestmark = pytest.mark.integration
-
-
-async def eventually(check: Callable[[], bool], wait: float = 30.0) -> None:
-    deadline = time.monotonic() + wait
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[ScriptedPeer]:
-    p = ScriptedPeer()
-    await p.start()
-    yield p
-    await p.stop()
 
 
 def spawn_worker(settings: Settings, smtp: SmtpSink, log: Path) -> subprocess.Popen[bytes]:
@@ -138,7 +120,7 @@ async def test_two_workers_in_one_group_share_the_load(
             return [w.metrics.executed.labels("call_web_page")._value.get() for w in (one, two)]
 
         # the peer sees a request before the worker has its answer: wait for the workers
-        await eventually(lambda: sum(executed()) >= len(commands))
+        await eventually(lambda: sum(executed()) >= len(commands), wait=30)
         await asyncio.sleep(0.5)
         counts = executed()
     finally:

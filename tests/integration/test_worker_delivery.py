@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -11,25 +10,15 @@ import pytest
 
 from footfall.settings import Settings
 from footfall.worker.service import Worker
-from footfall.worker.testing import ScriptedPeer, build_command, produce_commands, read_topic
+from footfall.worker.testing import (
+    ScriptedPeer,
+    build_command,
+    eventually,
+    produce_commands,
+    read_topic,
+)
 
 pytestmark = pytest.mark.integration
-
-
-async def eventually(check: Callable[[], bool], wait: float = 15.0) -> None:
-    deadline = time.monotonic() + wait
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[ScriptedPeer]:
-    p = ScriptedPeer()
-    await p.start()
-    yield p
-    await p.stop()
 
 
 @pytest.fixture

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -19,6 +22,7 @@ __all__ = [
     "ScriptedPeer",
     "build_command",
     "encode_command",
+    "eventually",
     "produce_commands",
     "read_topic",
 ]
@@ -211,3 +215,12 @@ class ScriptedPeer:
         if statuses:
             status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
         return web.Response(status=status, text="ok", headers=self.headers)
+
+
+async def eventually(check: Callable[[], bool], wait: float = 15.0) -> None:
+    """Wait until ``check()`` is true, polling every 50 ms; fail after ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {wait:g} s")
+        await asyncio.sleep(0.05)
