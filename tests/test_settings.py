@@ -112,3 +112,9 @@ def test_sasl_options_reach_aiokafka() -> None:
         "sasl_plain_password": "p",
     }
     assert Settings().kafka.aiokafka_kwargs() == {"security_protocol": "PLAINTEXT"}
+
+
+def test_every_variable_is_documented() -> None:
+    text = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
+    missing = [name for name in Settings.variable_names() if f"`{name}`" not in text]
+    assert not missing, f"not in docs/configuration.md: {missing}"
