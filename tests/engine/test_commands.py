@@ -126,3 +126,17 @@ def test_replacing_rules_keeps_state_and_reevaluates() -> None:
     # "a" still holds (no new edge); "b" is new for this visitor: it rises
     assert [c.rule.id for c in d.tick(at(90))] == ["b"]
     assert d.tick(at(120)) == []
+
+
+def test_command_rule_header_follows_the_rule_version() -> None:
+    engine = Engine(rules_of(rule("a", name="First")))
+    d = Driver(engine)
+    (one,) = d.send(page_view("v1", at(0), event_id="e1"))
+    (two,) = d.send(page_view("v2", at(1), event_id="e2"))
+    assert one.rule == two.rule
+    assert (one.rule.id, one.rule.name, one.rule.owner_role) == ("a", "First", "admin")
+    engine.rules = rules_of(rule("a", name="Second"))
+    (three,) = d.send(page_view("v3", at(2), event_id="e3"))
+    assert (three.rule.id, three.rule.name) == ("a", "Second")
+    assert three.rule.version != one.rule.version
+    assert orjson.loads(three.to_json())["rule"]["name"] == "Second"

@@ -168,6 +168,24 @@ class Evaluation:
         return out
 
 
+#: The RuleRef of each compiled rule (a rule version), keyed by the rule object's id;
+#: the entry keeps the rule alive, so an id is never reused while it is cached. Bounded.
+_RULE_REFS: dict[int, tuple[CompiledRule, RuleRef]] = {}
+_RULE_REFS_MAX = 4096
+
+
+def _rule_ref(rule: CompiledRule) -> RuleRef:
+    """The rule header of ``rule``'s commands, built once per rule version."""
+    entry = _RULE_REFS.get(id(rule))
+    if entry is not None and entry[0] is rule:
+        return entry[1]
+    if len(_RULE_REFS) >= _RULE_REFS_MAX:
+        _RULE_REFS.clear()
+    ref = RuleRef(rule.id, rule.name, rule.version, rule.owner.role, rule.owner.id)
+    _RULE_REFS[id(rule)] = (rule, ref)
+    return ref
+
+
 class Candidate:
     """A command before the per-rule throttle, built only when it is needed.
 
@@ -244,7 +262,7 @@ class Candidate:
             command_id=command_id(
                 rule.id, rule.version, action.index, self.visitor_id, self.identity
             ),
-            rule=RuleRef(rule.id, rule.name, rule.version, rule.owner.role, rule.owner.id),
+            rule=_rule_ref(rule),
             action_index=action.index,
             action_kind=action.kind,
             params=action.render(values),
