@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
 from footfall.engine.engine import Engine, EngineConfig
 from footfall.engine.state import VisitorState
-from footfall.processor.faust_app import InputMessage
 from footfall.processor.handling import VisitorStep
 from footfall.processor.metrics import ProcessorMetrics
 from footfall.processor.online_index import OnlineIndex
@@ -133,68 +130,3 @@ def test_purge_deletes_the_visitor_and_ticks_end_idle_sessions() -> None:
     assert VisitorState.from_bytes(table["idle"]).online is False
     # the same tick read again is skipped
     assert step.handle("ticks", 3, 1, b"tick", tick).outgoing == []
-
-
-def _batch(*items: tuple[str, str, str, int]) -> list[InputMessage]:
-    return [
-        InputMessage("visitor-events", 1, offset, visitor.encode(), _view(visitor, time, event_id))
-        for visitor, time, event_id, offset in items
-    ]
-
-
-def test_a_batch_gives_the_output_and_state_of_its_messages_one_by_one() -> None:
-    items = [
-        ("v1", "2026-03-02T10:00:00Z", "e1", 0),
-        ("v2", "2026-03-02T10:00:01Z", "e2", 1),
-        ("v1", "2026-03-02T10:00:02Z", "e3", 2),
-        ("v1", "2026-03-02T10:00:02Z", "e3", 3),  # a duplicate inside the batch
-        ("v1", "2026-03-02T10:00:05Z", "e4", 4),
-    ]
-    one_table: dict[str, bytes] = {}
-    one_step, _, _ = _step(one_table)
-    one_by_one = []
-    for message in _batch(*items):
-        one_by_one.extend(one_step.handle_batch([message]))
-    batch_table: dict[str, bytes] = {}
-    batch_step, _, _ = _step(batch_table)
-    batched = batch_step.handle_batch(_batch(*items))
-    assert batched == one_by_one
-    assert len(batched) > 0
-    assert batch_table == one_table
-    assert VisitorState.from_bytes(batch_table["v1"]).hits == 3
-    # the next batch reads the table again, not an object kept from the last one
-    batch_table["v1"] = VisitorState("v1").to_bytes()
-    batch_step.handle_batch(_batch(("v1", "2026-03-02T10:00:09Z", "e5", 5)))
-    assert VisitorState.from_bytes(batch_table["v1"]).hits == 1
-
-
-class _FailsOnSecondCall:
-    """An engine that changes the state in place and then fails, on its second call."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.calls = 0
-
-    def handle(self, state: VisitorState | None, message: Any) -> Any:
-        self.calls += 1
-        if self.calls == 2:
-            assert state is not None
-            state.hits += 100
-            raise RuntimeError("boom")
-        return self.engine.handle(state, message)
-
-
-def test_a_failing_message_leaves_the_state_of_the_last_handled_one() -> None:
-    table: dict[str, bytes] = {}
-    step, _, _ = _step(table)
-    step.engine = _FailsOnSecondCall(step.engine)  # type: ignore[assignment]
-    out = step.handle_batch(
-        _batch(
-            ("v1", "2026-03-02T10:00:00Z", "e1", 0),
-            ("v1", "2026-03-02T10:00:01Z", "e2", 1),
-            ("v1", "2026-03-02T10:00:02Z", "e3", 2),
-        )
-    )
-    assert [o.topic for o in out].count("dead-letters") == 1
-    # e1 and e3 counted; the failed message's in-place change is not kept
-    assert VisitorState.from_bytes(table["v1"]).hits == 2

@@ -84,56 +84,21 @@ class VisitorStep:
         self.max_event_bytes = max_event_bytes
         self.full_topic = full_topic  # short name -> full topic name (for dead letters)
         self.last_tick: dict[int, float] = {}
-        # Decoded states of the batch being handled: each equals the bytes last written
-        # to the table for its visitor. Only kept within one batch (see handle_batch).
-        self._decoded: dict[str, VisitorState] | None = None
 
     def handle_batch(self, batch: Sequence[InputMessage]) -> list[Outgoing]:
-        """Handle messages in order; a message that breaks the step is dead-lettered.
-
-        Within the batch a visitor's state is decoded once: later messages of the same
-        visitor reuse the object the engine left, whose encoding is what was written to
-        the table. The objects are dropped when the batch ends, so the next batch (after
-        a rebalance or a recovery too) reads the table again.
-        """
+        """Handle messages in order; a message that breaks the step is dead-lettered."""
         out: list[Outgoing] = []
-        self._decoded = {}
-        try:
-            for m in batch:
-                out.extend(self._handle_guarded(m))
-        finally:
-            self._decoded = None
+        for m in batch:
+            try:
+                result = self.handle(m.topic, m.partition, m.offset, m.key, m.value)
+            except Exception as exc:
+                log.error("handling %s[%d]@%d failed", m.topic, m.partition, m.offset, exc_info=exc)
+                error = f"{type(exc).__name__}: {exc}"
+                result = self.reject(
+                    m.topic, m.partition, m.offset, m.key, m.value, "processing_error", error
+                )
+            out.extend(result.outgoing)
         return out
-
-    def _handle_guarded(self, m: InputMessage) -> list[Outgoing]:
-        try:
-            result = self.handle(m.topic, m.partition, m.offset, m.key, m.value)
-        except Exception as exc:
-            # the engine may have changed a state object before failing: forget them
-            # all; the table holds each visitor's state as of its last handled message
-            if self._decoded is not None:
-                self._decoded.clear()
-            log.error("handling %s[%d]@%d failed", m.topic, m.partition, m.offset, exc_info=exc)
-            error = f"{type(exc).__name__}: {exc}"
-            result = self.reject(
-                m.topic, m.partition, m.offset, m.key, m.value, "processing_error", error
-            )
-        return result.outgoing
-
-    def _load(self, visitor_id: str) -> VisitorState | None:
-        """The visitor's state: the batch's decoded object, or decoded from the table."""
-        decoded = self._decoded
-        if decoded is not None:
-            state = decoded.get(visitor_id)
-            if state is not None:
-                return state
-        stored = self.table.get(visitor_id)
-        if stored is None:
-            return None
-        state = VisitorState.from_bytes(stored)
-        if decoded is not None:
-            decoded[visitor_id] = state
-        return state
 
     def handle(
         self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None
@@ -160,7 +125,8 @@ class VisitorStep:
             assert value is not None
             return StepResult([Outgoing(topic, wanted, value)], "rekeyed")
         self.metrics.events_in.labels(message.type).inc()
-        state = self._load(message.visitor_id)
+        stored = self.table.get(message.visitor_id)
+        state = None if stored is None else VisitorState.from_bytes(stored)
         outcome = self.engine.handle(state, message)
         if outcome.duplicate:
             self.metrics.events_in.labels("duplicate").inc()
@@ -182,11 +148,11 @@ class VisitorStep:
         self.metrics.tick_lag.set(max(0.0, _time.time() - tick.time))
         out: list[Outgoing] = []
         for visitor_id in self.index.visitors(partition):
-            state = self._load(visitor_id)
-            if state is None:
+            stored = self.table.get(visitor_id)
+            if stored is None:
                 self.index.mark(partition, visitor_id, False)
                 continue
-            outcome = self.engine.handle_tick(state, tick.time)
+            outcome = self.engine.handle_tick(VisitorState.from_bytes(stored), tick.time)
             out.extend(self._apply(partition, visitor_id, outcome))
         self.metrics.online_visitors.set(self.index.count())
         return StepResult(out, "tick")
@@ -195,17 +161,12 @@ class VisitorStep:
         state = outcome.state
         if outcome.duplicate:
             return []
-        decoded = self._decoded
         if state is None:
-            if decoded is not None:
-                decoded.pop(visitor_id, None)
             if visitor_id in self.table:
                 del self.table[visitor_id]  # a tombstone in the changelog
             self.index.mark(partition, visitor_id, False)
         else:
             self.table[visitor_id] = state.to_bytes()
-            if decoded is not None:
-                decoded[visitor_id] = state
             self.index.mark(partition, visitor_id, state.online or bool(state.pending))
         for event in outcome.synthesised:
             self.metrics.events_in.labels(f"{event.type}:synthesised").inc()
