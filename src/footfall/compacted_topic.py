@@ -43,6 +43,7 @@ class ConfigRecord:
     offset: int
     key: str | None
     value: bytes | None
+    timestamp: int = -1  # Kafka record timestamp, milliseconds
 
 
 RecordHandler = Callable[[ConfigRecord], None]
@@ -60,14 +61,17 @@ class ConfigTopicReader:
         poll_ms: int = 200,
         after_batch: Callable[[], None] | None = None,
         lookback: float | None = None,
+        tail: int | None = None,
     ) -> None:
-        """``lookback``: start that many seconds back instead of at the beginning."""
+        """Start at the beginning, or ``lookback`` seconds back, or ``tail`` records
+        before the end of each partition."""
         self._settings = settings
         self.topic = topic
         self._handle = handle
         self._after_batch = after_batch
         self._poll_ms = poll_ms
         self._lookback = lookback
+        self._tail = tail
         self.caught_up = asyncio.Event()
         self._remaining: dict[TopicPartition, int] = {}
         self._task: asyncio.Task[None] | None = None
@@ -86,10 +90,12 @@ class ConfigTopicReader:
             partitions = await topic_partitions(self._consumer, self.topic)
             tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
             self._consumer.assign(tps)
-            if self._lookback is None:
-                await self._consumer.seek_to_beginning(*tps)
-            else:
+            if self._lookback is not None:
                 await self._seek_back(tps, self._lookback)
+            elif self._tail is not None:
+                await self._seek_tail(tps, self._tail)
+            else:
+                await self._consumer.seek_to_beginning(*tps)
             ends: dict[TopicPartition, int] = await self._consumer.end_offsets(tps)
             starts = {tp: await self._consumer.position(tp) for tp in tps}
         except BaseException:
@@ -109,6 +115,14 @@ class ConfigTopicReader:
                 await self._consumer.seek_to_end(tp)
             else:
                 self._consumer.seek(tp, hit.offset)
+
+    async def _seek_tail(self, tps: list[TopicPartition], count: int) -> None:
+        if not tps:
+            return
+        starts = await self._consumer.beginning_offsets(tps)
+        ends = await self._consumer.end_offsets(tps)
+        for tp in tps:
+            self._consumer.seek(tp, max(starts[tp], ends[tp] - count))
 
     async def _run(self) -> None:
         while True:
@@ -131,7 +145,7 @@ class ConfigTopicReader:
 
     def _deliver(self, tp: TopicPartition, raw: Any) -> None:
         key = None if raw.key is None else raw.key.decode("utf-8", "replace")
-        record = ConfigRecord(tp.topic, tp.partition, raw.offset, key, raw.value)
+        record = ConfigRecord(tp.topic, tp.partition, raw.offset, key, raw.value, raw.timestamp)
         try:
             self._handle(record)
         except Exception:  # one bad record never stops the reader

@@ -9,9 +9,7 @@ whole, up to the input limit).
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -19,10 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from aiokafka import TopicPartition
 
-from footfall.compacted_topic import topic_partitions
-from footfall.kafka_clients import make_consumer
+from footfall.compacted_topic import ConfigRecord, ConfigTopicReader
 from footfall.settings import Settings
 
 __all__ = ["DeadLetter", "DeadLetterRing", "dead_letter"]
@@ -87,8 +83,7 @@ class DeadLetterRing:
         self._items: deque[dict[str, Any]] = deque(maxlen=capacity)
         self._capacity = capacity
         self._on_letter = on_letter
-        self._consumer: Any = None
-        self._task: asyncio.Task[None] | None = None
+        self._reader: ConfigTopicReader | None = None
 
     def latest(self, limit: int) -> list[dict[str, Any]]:
         items = sorted(self._items, key=lambda item: item.get("received_at", 0), reverse=True)
@@ -98,38 +93,18 @@ class DeadLetterRing:
         self._items.append(letter)
 
     async def start(self) -> None:
-        topic = self._settings.topic("dead-letters")
-        self._consumer = make_consumer(self._settings, group_id=None, enable_auto_commit=False)
-        await self._consumer.start()
-        try:
-            partitions = await topic_partitions(self._consumer, topic)
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-            self._consumer.assign(tps)
-            if tps:
-                starts = await self._consumer.beginning_offsets(tps)
-                ends = await self._consumer.end_offsets(tps)
-                for tp in tps:
-                    self._consumer.seek(tp, max(starts[tp], ends[tp] - self._capacity))
-        except BaseException:
-            await self._consumer.stop()
-            raise
-        self._task = asyncio.create_task(self._run(), name="dead-letter-ring")
+        self._reader = ConfigTopicReader(
+            self._settings,
+            self._settings.topic("dead-letters"),
+            self._take,
+            poll_ms=500,
+            tail=self._capacity,
+        )
+        await self._reader.start()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                batches = await self._consumer.getmany(timeout_ms=500)
-            except Exception:
-                log.exception("reading dead letters failed; retrying in 1s")
-                await asyncio.sleep(1.0)
-                continue
-            for records in batches.values():
-                for record in records:
-                    self._take(record)
-
-    def _take(self, record: Any) -> None:
+    def _take(self, record: ConfigRecord) -> None:
         try:
-            letter = orjson.loads(record.value)
+            letter = orjson.loads(record.value or b"")
         except (orjson.JSONDecodeError, TypeError):
             letter = {"reason": "unreadable", "error": "dead letter is not JSON"}
         if not isinstance(letter, dict):
@@ -139,17 +114,12 @@ class DeadLetterRing:
             letter["payload"] = payload[:MAX_PAYLOAD_CHARS]
             letter["payload_truncated"] = True
         letter["received_at"] = record.timestamp
-        letter["key"] = None if record.key is None else record.key.decode("utf-8", "replace")
+        letter["key"] = record.key
         self.add(letter)
         if self._on_letter is not None:
             self._on_letter(letter)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
+        if self._reader is not None:
+            await self._reader.stop()
+            self._reader = None
