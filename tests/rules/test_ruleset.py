@@ -87,7 +87,9 @@ def random_context(rng: random.Random) -> Any:
 def test_indexed_matching_equals_evaluating_every_rule(
     seed: int, memo: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ruleset, "_PROBE_MEMO", memo)  # also with the value memo overflowing
+    # also with the value and candidate memos overflowing
+    monkeypatch.setattr(ruleset, "_VALUE_MEMO", memo)
+    monkeypatch.setattr(ruleset, "_CANDIDATE_MEMO", memo)
     rng = random.Random(seed)
     rules = RuleSet(random_rules(rng, 150))
     fired = 0
