@@ -179,6 +179,11 @@ def create_app(
         "consumer_auto_offset_reset": "earliest",
         "broker_credentials": _credentials(settings),
         "producer_acks": -1,
+        # The app's own producer writes the tables' changelogs, after a batch's output is
+        # acknowledged and off the event -> command path: let it gather a batch's
+        # records into a few large produce requests instead of one request each.
+        "producer_linger": 0.005,
+        "producer_max_batch_size": 256 * 1024,
         "Table": KeyPartitionedTable,
         # keys and values are bytes everywhere (orjson at the edges, in the steps)
         "key_serializer": "raw",
@@ -267,7 +272,7 @@ def create_app(
     return ProcessorApp(app, visitors, marks)
 
 
-async def batches(stream: Any, most: int) -> AsyncGenerator[list[Any], None]:
+async def batches(stream: Any, most: int, linger: float = 0.01) -> AsyncGenerator[list[Any], None]:
     """The events of a no-ack ``stream`` in batches of whatever has arrived (up to ``most``).
 
     A background task reads the stream into a bounded queue; each batch is the first
@@ -294,6 +299,10 @@ async def batches(stream: Any, most: int) -> AsyncGenerator[list[Any], None]:
                 getter.cancel()
                 continue
             batch = [getter.result()]
+            if not queue.empty() and queue.qsize() < most - 1:
+                # behind: more is coming; let it arrive, so that the fixed cost of a
+                # batch (one produce round trip, one state write per visitor) is shared
+                await asyncio.sleep(linger)
             while len(batch) < most and not queue.empty():
                 batch.append(queue.get_nowait())
             yield batch

@@ -176,6 +176,7 @@ class VisitorStep:
         command = candidate.command
         if candidate.needs_rule_throttle:
             key = candidate.throttle_key.encode()
+            self.metrics.throttle_routed += 1
             return Outgoing("throttle", key, orjson.dumps(candidate.to_dict()))
         self.metrics.fired(command.rule.id)
         self.metrics.commands_out.labels(command.action_kind).inc()

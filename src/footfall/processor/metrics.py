@@ -72,6 +72,9 @@ class ProcessorMetrics:
         )
         #: input messages handled (valid or not, ticks excluded), for progress checks
         self.inputs = 0
+        #: candidates sent to the throttle topic / decided by a throttle agent (this instance)
+        self.throttle_routed = 0
+        self.throttle_decided = 0
         #: plain per-rule tallies for ``/api/rules`` (Prometheus counters are write-only)
         self.fired_by_rule: Tally[str] = Tally()
         self.suppressed_by_rule: Tally[str] = Tally()

@@ -132,7 +132,7 @@ class Processor:
         await self._rules_reader.caught_up.wait()
         log.info("rules caught up: %d in force", len(self.rule_book.rules))
         await self._ring.start()
-        self._producer = make_producer(self.settings, linger_ms=1)
+        self._producer = make_producer(self.settings, linger_ms=1, max_batch_size=256 * 1024)
         await self._producer.start()
         self.parts = self._build_app()
         await self.parts.app.start()

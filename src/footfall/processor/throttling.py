@@ -38,6 +38,7 @@ class ThrottleStep:
         except (ValueError, KeyError, TypeError) as exc:
             log.error("ignoring an unreadable throttle message: %s", exc)
             return []
+        self.metrics.throttle_decided += 1
         key = candidate.throttle_key
         stored = self.table.get(key)
         mark = None if stored is None else orjson.loads(stored)
