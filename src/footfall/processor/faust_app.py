@@ -276,8 +276,12 @@ async def batches(stream: Any, most: int, linger: float = 0.01) -> AsyncGenerato
     """The events of a no-ack ``stream`` in batches of whatever has arrived (up to ``most``).
 
     A background task reads the stream into a bounded queue; each batch is the first
-    event waited for plus every event already queued, so a batch adds no waiting
-    time and grows with the load. Nothing here acknowledges an event: the caller does,
+    event waited for plus every event queued. When that first event is alone, the
+    batch goes at once (no added latency at low load); when others are waiting (the
+    agent is behind), it first lingers ``linger`` seconds to let more arrive, so that
+    the fixed costs of a batch (one produce round trip, one state write per visitor,
+    a few produce requests) are shared by more events: batches grow with the load and
+    the agent catches up. Nothing here acknowledges an event: the caller does,
     after the batch's output and state are stored, so an interrupted batch (a stop,
     a rebalance) is read again from the last committed offsets.
     """
