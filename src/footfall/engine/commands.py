@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from footfall.engine.facts import json_facts, with_local_time
+from footfall.engine.facts import ordered_json_facts, with_local_time
 from footfall.events import CausedBy
 
 if TYPE_CHECKING:
@@ -147,8 +147,8 @@ class Command:
 class Evaluation:
     """What the candidates of one evaluation share: facts, built into JSON once, lazily.
 
-    ``facts`` is what the rules saw (``facts_at``); ``json(timezone)`` the JSON form
-    commands carry, with the local time and day of that zone.
+    ``facts`` is what the rules saw (``facts_at``, in catalogue order); ``json(timezone)``
+    the JSON form commands carry, with the local time and day of that zone.
     """
 
     __slots__ = ("_by_zone", "_json", "facts", "now")
@@ -163,7 +163,7 @@ class Evaluation:
         out = self._by_zone.get(timezone)
         if out is None:
             if self._json is None:
-                self._json = json_facts(self.facts)
+                self._json = ordered_json_facts(self.facts)
             out = self._by_zone[timezone] = with_local_time(self._json, timezone, self.now)
         return out
 
