@@ -91,7 +91,8 @@ def _escape(text: str, mode: Escape) -> str:
         return text
     if mode is Escape.URL:
         return _url_quote(text)
-    text = _CONTROL.sub(" ", text)
+    if not text.isprintable():  # every character _CONTROL matches is unprintable
+        text = _CONTROL.sub(" ", text)
     if mode is Escape.ADDRESS:
         return _ADDRESS_DROP.sub("", text).strip()
     return text
@@ -105,9 +106,18 @@ class Template:
     parts: tuple[tuple[bool, str], ...]  # (is_placeholder, literal text or name)
     #: the placeholder names, in order (derived from ``parts``)
     names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    #: ``parts`` with control characters in the literals replaced (HEADER, ADDRESS):
+    #: escaping each piece equals escaping the whole rendered text
+    _cleaned: tuple[tuple[bool, str], ...] = field(init=False, repr=False, compare=False)
+    _cleaned_source: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(text for is_name, text in self.parts if is_name))
+        cleaned = tuple(
+            (is_name, text if is_name else _CONTROL.sub(" ", text)) for is_name, text in self.parts
+        )
+        object.__setattr__(self, "_cleaned", cleaned)
+        object.__setattr__(self, "_cleaned_source", _CONTROL.sub(" ", self.source))
 
     @property
     def single(self) -> str | None:
@@ -117,15 +127,19 @@ class Template:
         return None
 
     def render(self, values: Mapping[str, object], mode: Escape) -> str:
-        if not self.names and (mode is Escape.TEXT or mode is Escape.URL):
-            return self.source
+        plain = mode is Escape.TEXT or mode is Escape.URL
+        if not self.names:
+            return self.source if plain else self._cleaned_source
+        parts = self.parts if plain else self._cleaned
+        get = values.get
         out = []
-        for is_name, text in self.parts:
-            out.append(_escape(text_of(values.get(text)), mode) if is_name else text)
-        rendered = "".join(out)
-        if mode is Escape.HEADER or mode is Escape.ADDRESS:
-            return _CONTROL.sub(" ", rendered)
-        return rendered
+        for is_name, text in parts:
+            if is_name:
+                value = get(text)
+                out.append(_escape(value if value.__class__ is str else text_of(value), mode))
+            else:
+                out.append(text)
+        return "".join(out)
 
 
 def parse_template(text: str, path: str, report: Report) -> Template | None:
