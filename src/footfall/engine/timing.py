@@ -177,9 +177,9 @@ def _single(rule: CompiledRule, condition: Any) -> CompiledRule:
 @dataclass(frozen=True, slots=True)
 class _Split:
     """One clock-dependent rule split: its static part (a rule of the same id), its clock
-    conjuncts as (memoising evaluator, trend), cheapest first, its time-only tests, how
-    long its clock part keeps its result (None: no bound, see :mod:`.horizon`) and the
-    tests of every time-only leaf of its clock part."""
+    conjuncts as (test, trend), cheapest first (the shared test is also the memo key), its
+    time-only tests, how long its clock part keeps its result (None: no bound, see
+    :mod:`.horizon`) and the tests of every time-only leaf of its clock part."""
 
     static: CompiledRule
     tests: tuple[tuple[Any, int], ...]
@@ -198,7 +198,7 @@ def _split(rule: CompiledRule) -> _Split:
         node = _single(rule, condition).when
         if node is None:
             continue
-        entries.append((node.cost, node.fn, _trend(condition)))
+        entries.append((node.cost, node.test, _trend(condition)))
         if _now_only(condition):
             now_tests.append(node.test)
     entries.sort(key=lambda entry: entry[0])
@@ -353,6 +353,7 @@ class TickPlan:
             self._now_results = {test: bool(test(ctx, {})) for test in self._now_tests}
             self._now = minute
         memo = dict(self._now_results)
+        remembered = memo.get
         held = []
         for rule_id in armed:
             if settled is not None:
@@ -363,7 +364,11 @@ class TickPlan:
                     continue
             rising = True
             for test, trend in tests[rule_id]:
-                if not test(ctx, memo):
+                # each distinct condition once per call (memo keyed by the shared test)
+                result = remembered(test)
+                if result is None:
+                    result = memo[test] = test(ctx, memo)
+                if not result:
                     if settled is not None and trend == FALLS:
                         settled[rule_id] = False
                     break
