@@ -158,9 +158,7 @@ async def test_restart_mid_stream_loses_nothing(
 async def test_two_instances_split_partitions_and_share_the_rule_throttle(
     kafka_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Both instances join before the events flow. (With the second joining while
-    # events flow, Faust's table recovery occasionally stalls a partition in this
-    # in-process setup: see docs/architecture.md, "Known limits".)
+    # Both instances join before the events flow (joining while they flow: the next test).
     settings = kafka_settings
     events = _events(visitors=24, views=8)
     expected = _expected(tmp_path, events, capsys)
@@ -205,6 +203,38 @@ async def test_two_instances_split_partitions_and_share_the_rule_throttle(
         if feeding is not None:
             feeding.cancel()
         await two.stop()
+        await one.stop()
+        await actions.stop()
+    _check(actions.values(), expected)
+
+
+async def test_a_second_instance_joining_while_events_flow_loses_nothing(
+    kafka_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = kafka_settings
+    events = _events(visitors=24, views=8)
+    expected = _expected(tmp_path, events, capsys)
+    await _push_rules(settings, tmp_path)
+    actions = TopicCollector(settings, settings.topic("actions"))
+    await actions.start()
+    one = _processor(settings)
+    await one.start()
+    feeding = asyncio.create_task(_trickle(settings, events, 0.1))
+    two = None
+    try:
+        await actions.wait_for(lambda seen: len(seen) >= 10, 60)
+        two = _processor(settings)
+        await two.start()  # a rebalance while the events keep coming
+        await feeding
+        await _all_arrive(actions, expected, 90)
+        parts_one = set(one.readiness()["partitions"])
+        parts_two = set(two.readiness()["partitions"])
+        assert parts_one and parts_two and not parts_one & parts_two
+        await asyncio.sleep(1.0)
+    finally:
+        feeding.cancel()
+        if two is not None:
+            await two.stop()
         await one.stop()
         await actions.stop()
     _check(actions.values(), expected)
