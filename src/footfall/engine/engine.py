@@ -132,7 +132,7 @@ class Engine:
         out: list[Candidate] = []
         synthesised: list[Event] = []
         evaluations = 0
-        if event.time >= state.latest:
+        if state.pending and event.time >= state.latest:
             evaluations += self._expire_invitations(state, event.time, out, synthesised)
         if event.type in INVITATION_ANSWERS and not take_answer(state, event):
             return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
@@ -209,7 +209,7 @@ class Engine:
 
     def _tick_online(self, state: VisitorState, now: float, out: list[Candidate]) -> int:
         """Evaluate ``online_activity`` at a tick; fire only rules with a rising edge."""
-        plan = self._plan
+        plan = self._built if self._built is not None else self._plan
         count = plan.count
         if not count:
             return 0
@@ -256,7 +256,7 @@ class Engine:
 
         Reuses the visitor's last full evaluation when nothing changed since.
         """
-        plan = self._plan
+        plan = self._built if self._built is not None else self._plan
         if state._evaluated is plan.token:
             if state._chat_changed:
                 state._steady, state._armed = plan.refresh(state._steady, state._armed, ctx)
@@ -306,8 +306,13 @@ class Engine:
         self, state: VisitorState, now: float, out: list[Candidate], synthesised: list[Event]
     ) -> int:
         timeout = self.config.invitation_timeout
-        if timeout <= 0 or not state.pending:
+        if timeout <= 0:
             return 0
+        for sent_at, _ in state.pending.values():
+            if sent_at + timeout <= now:
+                break
+        else:
+            return 0  # nothing due (the common case: no list built)
         due = [(k, v) for k, v in state.pending.items() if v[0] + timeout <= now]
         evaluations = 0
         for key, (sent_at, caused) in due:
