@@ -130,3 +130,36 @@ def test_purge_deletes_the_visitor_and_ticks_end_idle_sessions() -> None:
     assert VisitorState.from_bytes(table["idle"]).online is False
     # the same tick read again is skipped
     assert step.handle("ticks", 3, 1, b"tick", tick).outgoing == []
+
+
+def test_a_batch_sends_one_throttle_message_per_key_deciding_as_one_by_one() -> None:
+    from footfall.processor.faust_app import InputMessage
+
+    messages = [
+        InputMessage("visitor-events", 0, n, v.encode(), _view(v, f"2026-03-02T{hm}:00Z", f"y{n}"))
+        for n, (v, hm) in enumerate(
+            [("a", "10:00"), ("b", "10:10"), ("a", "11:00"), ("c", "11:05")]
+        )
+    ]
+    # one by one, as single-candidate messages
+    single_metrics = ProcessorMetrics()
+    step, _, _ = _step({})
+    one_by_one = ThrottleStep({}, single_metrics)
+    singles: list[bytes] = []
+    for m in messages:
+        for out in step.handle(m.topic, m.partition, m.offset, m.key, m.value).outgoing:
+            if out.topic == "throttle":
+                singles.extend(o.value for o in one_by_one.handle(out.value))
+    # as one batch: the four candidates of once-an-hour#0 travel in one message
+    step, _, _ = _step({})
+    out = step.handle_batch(messages)
+    throttled = [o for o in out if o.topic == "throttle"]
+    assert [o.key for o in throttled] == [b"once-an-hour#0"]
+    assert len(orjson.loads(throttled[0].value)) == 4
+    batch_metrics = ProcessorMetrics()
+    grouped = ThrottleStep({}, batch_metrics).handle(throttled[0].value)
+    assert [o.value for o in grouped] == singles
+    # once an hour: the first and the third admitted, the third counting one suppressed
+    admitted = [orjson.loads(v) for v in singles]
+    assert [(c["visitor_id"], c["suppressed_since_last"]) for c in admitted] == [("a", 0), ("a", 1)]
+    assert batch_metrics.throttle_decided == single_metrics.throttle_decided == 4

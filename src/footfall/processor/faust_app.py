@@ -28,7 +28,14 @@ from typing import Any
 import faust
 import faust.streams as faust_streams
 
-from footfall.processor.handling import CHAT_EVENTS, CONTROL, TICKS, VISITOR_EVENTS, Outgoing
+from footfall.processor.handling import (
+    CHAT_EVENTS,
+    CONTROL,
+    THROTTLE,
+    TICKS,
+    VISITOR_EVENTS,
+    Outgoing,
+)
 from footfall.processor.partitioning import partition_for
 from footfall.processor.ticks import Tick, encode_tick, next_tick_time
 from footfall.settings import Settings
@@ -39,7 +46,6 @@ log = logging.getLogger(__name__)
 
 VISITOR_TABLE = "visitors"
 THROTTLE_TABLE = "rule-throttle"
-THROTTLE = "throttle"
 #: How long a fetch waits on the broker for data (Faust fixes it at 1,500 ms).
 FETCH_WAIT_MS = 50
 

@@ -28,12 +28,14 @@ from footfall.processor.ticks import decode_tick
 if TYPE_CHECKING:
     from footfall.processor.faust_app import InputMessage
 
-__all__ = ["Outgoing", "StateTable", "StepResult", "VisitorStep"]
+__all__ = ["Outgoing", "StateTable", "StepResult", "VisitorStep", "group_throttled"]
 
 log = logging.getLogger(__name__)
 
 #: Short names of the topics the visitor agent reads.
 VISITOR_EVENTS, CHAT_EVENTS, CONTROL, TICKS = "visitor-events", "chat-events", "control", "ticks"
+#: The internal topic of per-rule throttled candidates (see footfall.processor.throttling).
+THROTTLE = "throttle"
 
 
 class StateTable(Protocol):
@@ -86,7 +88,11 @@ class VisitorStep:
         self.last_tick: dict[int, float] = {}
 
     def handle_batch(self, batch: Sequence[InputMessage]) -> list[Outgoing]:
-        """Handle messages in order; a message that breaks the step is dead-lettered."""
+        """Handle messages in order; a message that breaks the step is dead-lettered.
+
+        The batch's per-rule throttled candidates go out as one throttle message per
+        throttle key, a JSON list in firing order (see :func:`group_throttled`).
+        """
         out: list[Outgoing] = []
         for m in batch:
             try:
@@ -98,7 +104,7 @@ class VisitorStep:
                     m.topic, m.partition, m.offset, m.key, m.value, "processing_error", error
                 )
             out.extend(result.outgoing)
-        return out
+        return group_throttled(out)
 
     def handle(
         self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None
@@ -177,7 +183,7 @@ class VisitorStep:
         if candidate.needs_rule_throttle:
             key = candidate.throttle_key.encode()
             self.metrics.throttle_routed += 1
-            return Outgoing("throttle", key, orjson.dumps(candidate.to_dict()))
+            return Outgoing(THROTTLE, key, orjson.dumps(candidate.to_dict()))
         self.metrics.fired(command.rule.id)
         self.metrics.commands_out.labels(command.action_kind).inc()
         return Outgoing("actions", command.visitor_id.encode(), command.to_json())
@@ -212,3 +218,25 @@ class VisitorStep:
             payload=value,
         )
         return StepResult([Outgoing("dead-letters", letter.key, letter.value)], "invalid")
+
+
+def group_throttled(out: list[Outgoing]) -> list[Outgoing]:
+    """``out`` with its throttle messages merged into one per throttle key.
+
+    A throttle message carries one candidate (a JSON object); merged, a JSON list of
+    them in their original order. Every candidate of a key goes to one partition and is
+    decided in order either way, so the decisions are the same; the throttle agent
+    just receives (and Kafka carries) far fewer messages when a popular rule fires for
+    many visitors in one batch.
+    """
+    grouped: dict[bytes | None, list[bytes]] = {}
+    kept: list[Outgoing] = []
+    for message in out:
+        if message.topic == THROTTLE:
+            grouped.setdefault(message.key, []).append(message.value)
+        else:
+            kept.append(message)
+    kept.extend(
+        Outgoing(THROTTLE, key, b"[" + b",".join(values) + b"]") for key, values in grouped.items()
+    )
+    return kept

@@ -33,11 +33,21 @@ class ThrottleStep:
         self.metrics = metrics
 
     def handle(self, value: bytes | None) -> list[Outgoing]:
+        """Decide the candidates of one throttle message: one (a JSON object) or several
+        of one key in firing order (a JSON list, see ``group_throttled``)."""
         try:
-            candidate = Candidate.from_dict(orjson.loads(value or b""))
+            data = orjson.loads(value or b"")
+            items = data if isinstance(data, list) else [data]
+            candidates = [Candidate.from_dict(item) for item in items]
         except (ValueError, KeyError, TypeError) as exc:
             log.error("ignoring an unreadable throttle message: %s", exc)
             return []
+        out: list[Outgoing] = []
+        for candidate in candidates:
+            out.extend(self._decide(candidate))
+        return out
+
+    def _decide(self, candidate: Candidate) -> list[Outgoing]:
         self.metrics.throttle_decided += 1
         key = candidate.throttle_key
         stored = self.table.get(key)
