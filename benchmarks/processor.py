@@ -114,11 +114,14 @@ async def raw_pipe(settings: Settings, total: int) -> float:
         await producer.stop()
 
 
-async def run_processor(settings: Settings, total: int) -> tuple[Processor, float, float]:
+async def run_processor(settings: Settings, total: int) -> tuple[Processor, float, float, float]:
     """Start a processor; seconds until every event is handled, and until every
-    per-rule throttled candidate has been decided too (all commands written)."""
+    per-rule throttled candidate has been decided too (all commands written), and the
+    CPU seconds this process used meanwhile (the processor: its loop and its consumer
+    thread; nothing else runs here then)."""
     processor = Processor(settings, ticks=False, faust_options=fast_options())
     metrics = processor.metrics
+    cpu_started = time.process_time()
     started = time.perf_counter()
     await processor.start()
     while metrics.inputs < total:  # noqa: ASYNC110 - polling a plain counter
@@ -126,7 +129,7 @@ async def run_processor(settings: Settings, total: int) -> tuple[Processor, floa
     handled = time.perf_counter() - started
     while metrics.throttle_decided < metrics.throttle_routed:  # noqa: ASYNC110
         await asyncio.sleep(0.02)
-    return processor, handled, time.perf_counter() - started
+    return processor, handled, time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def latency_in_child(settings: Settings, rate: int, seconds: float) -> list[float]:
@@ -241,14 +244,15 @@ async def main_async(a: argparse.Namespace) -> None:
         raw_rate = total / raw_seconds
         print(f"(a) raw pipe (consume, orjson parse, produce): {raw_rate:,.0f} events/s")
 
-        processor, handled, proc_seconds = await run_processor(settings, total)
+        processor, handled, proc_seconds, cpu = await run_processor(settings, total)
         try:
             proc_rate = total / proc_seconds
             print(
                 f"(b) processor: {proc_rate:,.0f} events/s "
                 f"({proc_seconds:.1f} s incl. start until every command was written, "
                 f"{handled:.1f} s until every event was handled; "
-                f"ratio to raw {proc_rate / raw_rate:.2f})"
+                f"ratio to raw {proc_rate / raw_rate:.2f}); "
+                f"{cpu:.1f} s CPU: {total / cpu:,.0f} events per CPU second"
             )
             metrics = processor.metrics
             print(
