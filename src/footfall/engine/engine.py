@@ -285,7 +285,8 @@ class Engine:
         candidates = self._rules.rules_for(rule_event)
         if not candidates:
             return 0
-        if event.depth > MAX_DEPTH:
+        caused_by = event.caused_by
+        if caused_by is not None and caused_by.depth > MAX_DEPTH:
             return 0
         sent = event.text if event.type == "chat_message" else None
         ctx = EngineContext(state, event.time, facts_at(state, event.time, sent))
@@ -297,7 +298,7 @@ class Engine:
             held = [by_id[rule_id] for rule_id in sorted(ids)]
         else:
             held = self._rules.matching(rule_event, ctx)
-        fired = self._permitted(held, event.caused_by)
+        fired = held if caused_by is None else self._permitted(held, caused_by)
         if fired:
             self._fire_for(state, fired, ctx, rule_event, event, out)
         return len(candidates)
