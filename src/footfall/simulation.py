@@ -72,11 +72,13 @@ class Simulation:
         """Run the ticks due before ``message``, then the message and what it feeds back."""
         if self._index is None:
             self._index = math.ceil(message.time / self.tick)
-        yield from self.run_ticks(message.time, inclusive=False)
+        out: list[Command] = []
+        self._run_ticks(message.time, False, out)
         if self.clock is None or message.time > self.clock:
             self.clock = message.time
         self.stats.messages += 1
-        yield from self._process(message)
+        self._process(message, out)
+        yield from out
 
     def finish(self, until: float | None = None) -> Iterator[Command]:
         """Run the remaining ticks up to ``until`` (default: the latest message time)."""
@@ -86,6 +88,11 @@ class Simulation:
 
     def run_ticks(self, before: float, *, inclusive: bool) -> Iterator[Command]:
         """Run every tick due before (or at, when ``inclusive``) ``before``."""
+        out: list[Command] = []
+        self._run_ticks(before, inclusive, out)
+        yield from out
+
+    def _run_ticks(self, before: float, inclusive: bool, out: list[Command]) -> None:
         if self._index is None:
             return
         tick = self.tick
@@ -98,7 +105,7 @@ class Simulation:
                 # nobody to visit: skip to the last tick due (counted, not run)
                 self.stats.ticks += last - self._index
                 self._index = last
-            yield from self._tick(self._index * tick)
+            self._tick(self._index * tick, out)
             self._index += 1
 
     @property
@@ -106,28 +113,28 @@ class Simulation:
         """The time of the next tick, once the first message set the clock."""
         return None if self._index is None else self._index * self.tick
 
-    def _tick(self, at: float) -> Iterator[Command]:
+    def _tick(self, at: float, out: list[Command]) -> None:
         stats = self.stats
         stats.ticks += 1
         engine = self.engine
         states = self.states
-        out: list[Candidate] = []
+        candidates: list[Candidate] = []
         synthesised: list[Event] = []
         for visitor_id in list(self.ticking):
             stats.visitor_ticks += 1
             state = states.get(visitor_id)
             if state is None:
-                yield from self._settle_and_feed(visitor_id, engine.handle_tick(None, at))
+                self._settle_and_feed(visitor_id, engine.handle_tick(None, at), out)
                 continue
-            stats.tick_evaluations += engine.tick_in_place(state, at, out, synthesised)
-            if out or synthesised or not (state.online or state.pending):
-                outcome = Outcome(state, tuple(out), tuple(synthesised))
-                out.clear()
+            stats.tick_evaluations += engine.tick_in_place(state, at, candidates, synthesised)
+            if candidates or synthesised or not (state.online or state.pending):
+                outcome = Outcome(state, tuple(candidates), tuple(synthesised))
+                candidates.clear()
                 synthesised.clear()
-                yield from self._settle_and_feed(visitor_id, outcome)
+                self._settle_and_feed(visitor_id, outcome, out)
             # else: the state was updated in place and still needs ticks: nothing to do
 
-    def _process(self, message: Event | Control) -> Iterator[Command]:
+    def _process(self, message: Event | Control, out: list[Command]) -> None:
         """Handle a message, then what its commands feed back (breadth first)."""
         queue: deque[Event | Control] = deque([message])
         engine = self.engine
@@ -139,26 +146,28 @@ class Simulation:
             stats.evaluations += outcome.evaluations
             if outcome.duplicate:
                 stats.duplicates += 1
-            for command in self._settle(visitor_id, outcome):
-                yield command
+            first = len(out)
+            self._settle(visitor_id, outcome, out)
+            for command in out[first:]:
                 fed = feedback_for(command)
                 if fed is not None:
                     stats.fed_back += 1
                     queue.append(fed)
 
-    def _settle_and_feed(self, visitor_id: str, outcome: Outcome) -> Iterator[Command]:
+    def _settle_and_feed(self, visitor_id: str, outcome: Outcome, out: list[Command]) -> None:
+        first = len(out)
+        self._settle(visitor_id, outcome, out)
         fed: list[Event | Control] = []
-        for command in self._settle(visitor_id, outcome):
-            yield command
+        for command in out[first:]:
             message = feedback_for(command)
             if message is not None:
                 self.stats.fed_back += 1
                 fed.append(message)
         for message in fed:
-            yield from self._process(message)
+            self._process(message, out)
 
-    def _settle(self, visitor_id: str, outcome: Outcome) -> Iterator[Command]:
-        """Store the outcome's state, keep the tick set, admit its candidates."""
+    def _settle(self, visitor_id: str, outcome: Outcome, out: list[Command]) -> None:
+        """Store the outcome's state, keep the tick set, admit its candidates into ``out``."""
         state = outcome.state
         stats = self.stats
         stats.synthesised += len(outcome.synthesised)
@@ -178,4 +187,4 @@ class Simulation:
             command = self.throttle.admit(candidate)
             if command is not None:
                 stats.commands += 1
-                yield command
+                out.append(command)
