@@ -60,6 +60,10 @@ _BY_TYPE: dict[FieldType, tuple[str, ...]] = {
     FieldType.IP: ANY_OPS + IP_OPS,
 }
 _COMPARISONS = frozenset(("eq", "ne", "in", "not_in", *ORDER_OPS))
+#: Per ``matches`` leaf, results remembered for this many values of at most so many
+#: characters (the RE2 call through its Python wrapper costs a few microseconds).
+_MATCH_MEMO = 1024
+_MATCH_MEMO_CHARS = 256
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.case_sensitive = False
 _RE2_OPTIONS.log_errors = False
@@ -217,10 +221,21 @@ def _fast_test(spec: FieldSpec, ops: Mapping[Any, Any], timezone: str) -> Test |
         return lambda ctx, memo: minute_and_day(ctx.now)[1] not in days
     if kind in (FieldType.STRING, FieldType.TEXT) and op == "matches":
         search = re2.compile(value, _RE2_OPTIONS).search
+        # the result depends on the value alone, and page titles and names repeat
+        results: dict[str, bool] = {}
 
         def matches(ctx: EvalContext, memo: dict[Any, bool]) -> bool:
             v: Any = ctx.facts.get(name)
-            return v is not None and search(v) is not None
+            if v is None:
+                return False
+            hit = results.get(v)
+            if hit is None:
+                hit = search(v) is not None
+                if len(v) <= _MATCH_MEMO_CHARS:
+                    if len(results) >= _MATCH_MEMO:
+                        results.clear()
+                    results[v] = hit
+            return hit
 
         return matches
     if kind in (FieldType.STRING, FieldType.TEXT) and op in _FAST_STRING_OPS:
