@@ -23,7 +23,7 @@ class FakeStream:
 
 async def test_a_lone_event_is_handed_over_at_once() -> None:
     stream = FakeStream()
-    async with contextlib.aclosing(batches(stream, 100, linger=1.0)) as batched:
+    async with contextlib.aclosing(batches(stream, 100, linger=1.0, behind=1)) as batched:
         started = time.monotonic()
         stream.queue.put_nowait(1)
         first = await anext(batched)
@@ -51,10 +51,22 @@ async def test_events_arriving_while_behind_join_the_batch() -> None:
     stream.queue.put_nowait(0)
     stream.queue.put_nowait(1)
     feeder = asyncio.create_task(trickle())
-    async with contextlib.aclosing(batches(stream, 500, linger=0.2)) as batched:
+    async with contextlib.aclosing(batches(stream, 500, linger=0.2, behind=2)) as batched:
         batch = await anext(batched)
     await feeder
-    # behind (two waiting), so the batch lingered and took in what arrived meanwhile
+    # behind (two waiting, the threshold here), so the batch lingered and took in
+    # what arrived meanwhile
     assert batch[:2] == [0, 1]
     assert len(batch) > 10
     assert batch == list(range(len(batch)))  # in order, nothing lost or repeated
+
+
+async def test_a_few_waiting_events_below_the_backlog_threshold_go_at_once() -> None:
+    stream = FakeStream()
+    for n in range(5):
+        stream.queue.put_nowait(n)
+    async with contextlib.aclosing(batches(stream, 500, linger=1.0, behind=50)) as batched:
+        started = time.monotonic()
+        batch = await anext(batched)
+        assert time.monotonic() - started < 0.5
+    assert batch == [0, 1, 2, 3, 4]

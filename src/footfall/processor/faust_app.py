@@ -278,18 +278,22 @@ def create_app(
     return ProcessorApp(app, visitors, marks)
 
 
-async def batches(stream: Any, most: int, linger: float = 0.01) -> AsyncGenerator[list[Any], None]:
+async def batches(
+    stream: Any, most: int, *, linger: float = 0.005, behind: int = 1
+) -> AsyncGenerator[list[Any], None]:
     """The events of a no-ack ``stream`` in batches of whatever has arrived (up to ``most``).
 
     A background task reads the stream into a bounded queue; each batch is the first
-    event waited for plus every event queued. When that first event is alone, the
-    batch goes at once (no added latency at low load); when others are waiting (the
-    agent is behind), it first lingers ``linger`` seconds to let more arrive, so that
-    the fixed costs of a batch (one produce round trip, one state write per visitor,
-    a few produce requests) are shared by more events: batches grow with the load and
-    the agent catches up. Nothing here acknowledges an event: the caller does,
-    after the batch's output and state are stored, so an interrupted batch (a stop,
-    a rebalance) is read again from the last committed offsets.
+    event waited for plus every event queued, at once when that event came alone (no
+    added waiting at low load). When ``behind`` or more events are already waiting
+    (the agent is behind: a backlog after a restart, a burst, a steady load above what
+    batches of a few events sustain), the batch first lingers ``linger`` seconds to
+    let more arrive, so that the fixed costs of a batch (one produce round trip, one
+    state write per visitor, one throttle message per key, a few produce requests) are
+    shared by more events: batches grow with the backlog and the agent catches up
+    instead of falling further behind. Nothing here acknowledges an event: the caller
+    does, after the batch's output and state are stored, so an interrupted batch (a
+    stop, a rebalance) is read again from the last committed offsets.
     """
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=most)
 
@@ -309,10 +313,8 @@ async def batches(stream: Any, most: int, linger: float = 0.01) -> AsyncGenerato
                 getter.cancel()
                 continue
             batch = [getter.result()]
-            if not queue.empty() and queue.qsize() < most - 1:
-                # behind: more is coming; let it arrive, so that the fixed cost of a
-                # batch (one produce round trip, one state write per visitor) is shared
-                await asyncio.sleep(linger)
+            if behind <= queue.qsize() < most - 1:
+                await asyncio.sleep(linger)  # a backlog: let more of it join this batch
             while len(batch) < most and not queue.empty():
                 batch.append(queue.get_nowait())
             yield batch
