@@ -300,7 +300,19 @@ class Engine:
             held = self._rules.matching(rule_event, ctx)
         fired = held if caused_by is None else self._permitted(held, caused_by)
         if fired:
-            self._fire_for(state, fired, ctx, rule_event, event, out)
+            when = format_time(event.time)
+            self._fire(
+                state,
+                fired,
+                ctx,
+                rule_event,
+                "event",
+                event.event_id,
+                event.identity,
+                when,
+                caused_by,
+                out,
+            )
         return len(candidates)
 
     def _expire_invitations(

@@ -120,13 +120,6 @@ def _base_facts(state: VisitorState) -> _Base:
     return head, tail
 
 
-def _base(state: VisitorState) -> _Base:
-    base = state._facts
-    if base is None:
-        base = state._facts = _base_facts(state)
-    return base
-
-
 def facts_at(state: VisitorState, now: float, sent_message: str | None = None) -> dict[str, object]:
     """The facts of ``state`` evaluated at ``now`` (a fresh dict the caller may keep), in
     catalogue order.
@@ -134,7 +127,10 @@ def facts_at(state: VisitorState, now: float, sent_message: str | None = None) -
     ``sent_message`` replaces the chat transcript (a ``live_chat_message`` evaluation
     sees the message's own text).
     """
-    head, tail = _base(state)
+    base = state._facts
+    if base is None:
+        base = state._facts = _base_facts(state)
+    head, tail = base
     start = state.started_at
     if start is None:
         facts = {**head, **tail}
@@ -156,7 +152,9 @@ def facts_at(state: VisitorState, now: float, sent_message: str | None = None) -
 def tick_facts(state: VisitorState, now: float) -> dict[str, object]:
     """Like :func:`facts_at`, but the dict is the visitor's own, reused by every tick until
     the state changes (only the two clocks are updated): copy it to keep it."""
-    base = _base(state)
+    base = state._facts
+    if base is None:
+        base = state._facts = _base_facts(state)
     facts = state._tick_facts
     if facts is None or state._tick_base is not base:
         facts = state._tick_facts = facts_at(state, now)

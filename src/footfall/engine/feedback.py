@@ -42,7 +42,7 @@ def produces_feedback(kind: str) -> bool:
 def feedback_for(command: Command) -> Event | Control | None:
     """The event or control message ``command`` produces once executed, if any."""
     kind = command.action_kind
-    if not produces_feedback(kind):
+    if kind != "send_live_chat_invitation" and kind not in _CONTROL_OF:  # produces_feedback
         return None
     depth = (0 if command.caused_by is None else command.caused_by.depth) + 1
     caused_by = CausedBy(command.rule.id, depth)

@@ -78,7 +78,7 @@ class RuleThrottle:
 
         ``now`` defaults to the candidate's evaluation time.
         """
-        if not candidate.needs_rule_throttle:
+        if not (candidate.max_frequency > 0 and candidate.per == "rule"):  # needs_rule_throttle
             return candidate.command
         at = candidate.now if now is None else now
         suppressed = pass_mark(self.marks, candidate.throttle_key, at, candidate.max_frequency)
