@@ -132,6 +132,37 @@ def test_purge_deletes_the_visitor_and_ticks_end_idle_sessions() -> None:
     assert step.handle("ticks", 3, 1, b"tick", tick).outgoing == []
 
 
+class CountingTable(dict[str, bytes]):
+    """A dict table that counts its writes."""
+
+    writes = 0
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+
+def test_a_tick_that_changes_nothing_writes_nothing() -> None:
+    table = CountingTable()
+    step, index, _ = _step(table)
+    step.handle("visitor-events", 1, 0, b"v", _view("v", "2026-03-02T10:00:00Z", "e"))
+    assert table.writes == 1
+    # 10:00:30: online, not idle yet, no rule fires on the tick; read twice, so that
+    # the second tick meets the state exactly as the first left it
+    for offset, seconds in enumerate((30, 60)):
+        tick = encode_tick(Tick(1_772_445_600.0 + seconds, 0.0))
+        assert step.handle("ticks", 1, offset, b"tick", tick).outgoing == []
+    assert table.writes <= 2  # the first tick may note what it evaluated; the second not
+    before = table.writes
+    step.handle("ticks", 1, 2, b"tick", encode_tick(Tick(1_772_445_600.0 + 90, 0.0)))
+    assert table.writes == before
+    # the tick that ends the idle session does write
+    step.handle("ticks", 1, 3, b"tick", encode_tick(Tick(1_772_446_800.0, 0.0)))
+    assert table.writes == before + 1
+    assert VisitorState.from_bytes(table["v"]).online is False
+    assert index.visitors(1) == []
+
+
 def test_a_batch_sends_one_throttle_message_per_key_deciding_as_one_by_one() -> None:
     from footfall.processor.faust_app import InputMessage
 

@@ -159,11 +159,16 @@ class VisitorStep:
                 self.index.mark(partition, visitor_id, False)
                 continue
             outcome = self.engine.handle_tick(VisitorState.from_bytes(stored), tick.time)
-            out.extend(self._apply(partition, visitor_id, outcome))
+            out.extend(self._apply(partition, visitor_id, outcome, stored))
         self.metrics.online_visitors.set(self.index.count())
         return StepResult(out, "tick")
 
-    def _apply(self, partition: int, visitor_id: str, outcome: Outcome) -> list[Outgoing]:
+    def _apply(
+        self, partition: int, visitor_id: str, outcome: Outcome, stored: bytes | None = None
+    ) -> list[Outgoing]:
+        """Store the outcome's state (unless it encodes to ``stored``, the bytes it was
+        read from: most ticks change nothing, and an unchanged state needs no write and
+        no changelog record) and route its candidates."""
         state = outcome.state
         if outcome.duplicate:
             return []
@@ -172,7 +177,9 @@ class VisitorStep:
                 del self.table[visitor_id]  # a tombstone in the changelog
             self.index.mark(partition, visitor_id, False)
         else:
-            self.table[visitor_id] = state.to_bytes()
+            encoded = state.to_bytes()
+            if encoded != stored:
+                self.table[visitor_id] = encoded
             self.index.mark(partition, visitor_id, state.online or bool(state.pending))
         for event in outcome.synthesised:
             self.metrics.events_in.labels(f"{event.type}:synthesised").inc()
