@@ -7,7 +7,7 @@
    rules; pre-loads the first N events (all by default) keyed by visitor id.
 2. (a) raw pipe: one aiokafka consumer reads the events from the beginning, parses each
    with orjson and produces it to another topic: events/s from its first record.
-3. (b) the processor (one instance, memory store, ticks off: the workload's times are
+3. (b) the processor (one instance, memory store unless --store, ticks off: the workload's times are
    in the past) starts and works through the same events: events/s from its first
    event handled to its last command written (per-rule throttled candidates decided
    too), the ratio to (a), the same counting its start-up, and its CPU time.
@@ -240,7 +240,7 @@ async def main_async(a: argparse.Namespace) -> None:
             broker=bootstrap,
             topic_prefix=f"bench{uuid.uuid4().hex[:6]}.",
             partitions=a.partitions,
-            store="memory://",
+            store=a.store,
             web_port=0,
             web_host="127.0.0.1",
             state_dir=Path("/tmp/footfall-bench-state"),
@@ -300,6 +300,9 @@ def main() -> None:
     ap.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
     ap.add_argument("--limit", type=int, default=0, help="only the first N events")
     ap.add_argument("--partitions", type=int, default=4)
+    ap.add_argument(
+        "--store", default="memory://", help="the processor's table store (rocksdb:// as deployed)"
+    )
     ap.add_argument("--rate", type=int, default=2000, help="offered load for latency")
     ap.add_argument("--seconds", type=float, default=15.0, help="latency phase length")
     a = ap.parse_args()
