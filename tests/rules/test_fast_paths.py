@@ -55,3 +55,19 @@ def test_fast_and_generic_paths_agree(field: str, op: str, value: Any, timezone:
         assert result == generic.holds(context), (facts, context.now)
         outcomes.add(result)
     assert outcomes == {True, False}
+
+
+@pytest.mark.parametrize("op", ["gte", "gt", "lt", "lte"])
+def test_windowed_count_fast_path_agrees_with_the_generic_one(op: str) -> None:
+    fast = rule_with({"hits": {op: 2, "window": "5m"}})
+    generic = rule_with({"hits": {op: 2, "window": "5m", "exists": True}})
+    rng = random.Random(op)
+    outcomes = set()
+    for _ in range(300):
+        now = NOW + rng.randint(0, 3600)
+        hits = sorted(now - rng.randint(-60, 900) for _ in range(rng.randint(0, 5)))
+        context = ctx({"hits": len(hits)}, now=now, events={"hits": hits})
+        result = fast.holds(context)
+        assert result == generic.holds(context), (hits, now)
+        outcomes.add(result)
+    assert outcomes == {True, False}

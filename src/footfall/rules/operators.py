@@ -172,7 +172,9 @@ def compile_leaf(
     if len(report) > before:
         return None
     key = _leaf_key(field, ops, timezone if field in ("time_of_day", "day_of_week") else None)
-    fast = _fast_test(spec, ops, timezone) if len(preds) == 1 and window is None else None
+    fast = None
+    if len(preds) == 1:
+        fast = _fast_test(spec, ops, timezone) if window is None else _fast_window(ops, name=field)
     test = fast or _combine(_getter(spec, timezone, window), [p for _, p in preds], on_missing)
     cost = _COST[spec.type] + (4 if window is not None else 0)
     cost += sum(6 for op, _ in preds if op in ("matches", "contains_words"))
@@ -302,6 +304,22 @@ def _fast_test(spec: FieldSpec, ops: Mapping[Any, Any], timezone: str) -> Test |
 
 
 _FAST_STRING_OPS = frozenset(("eq", "in", "contains", "starts_with"))
+
+
+def _fast_window(ops: Mapping[Any, Any], name: str) -> Test | None:
+    """One closure for a windowed count with one order comparison (``{gte: 3, window: 5m}``):
+    the count is never missing, so it is the comparison of the count alone."""
+    ((op, value),) = ((k, v) for k, v in ops.items() if k != WINDOW)
+    if op not in _ORDER:
+        return None
+    cmp: Callable[[Any, Any], bool] = _ORDER[op]
+    bound = parse_number(value)
+    seconds = parse_positive_duration(ops[WINDOW])
+
+    def windowed(ctx: EvalContext, memo: dict[Any, bool]) -> bool:
+        return cmp(ctx.window_count(name, seconds), bound)
+
+    return windowed
 
 
 def _leaf_key(field: str, ops: Mapping[Any, Any], timezone: str | None) -> str:
