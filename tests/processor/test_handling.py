@@ -194,3 +194,21 @@ def test_a_batch_sends_one_throttle_message_per_key_deciding_as_one_by_one() -> 
     admitted = [orjson.loads(v) for v in singles]
     assert [(c["visitor_id"], c["suppressed_since_last"]) for c in admitted] == [("a", 0), ("a", 1)]
     assert batch_metrics.throttle_decided == single_metrics.throttle_decided == 4
+
+
+def test_merged_throttle_messages_stay_under_the_size_limit_and_in_order() -> None:
+    from footfall.processor.handling import Outgoing, group_throttled
+
+    values = [orjson.dumps({"n": n, "pad": "x" * 90}) for n in range(50)]  # ≈ 100 bytes
+    out = [Outgoing("throttle", b"k", v) for v in values]
+    out.insert(3, Outgoing("actions", b"v", b"{}"))
+    out.append(Outgoing("throttle", b"other", values[0]))
+    merged = group_throttled(out, most=1000)
+    assert [m.topic for m in merged][:1] == ["actions"]
+    ours = [m for m in merged if m.key == b"k"]
+    assert len(ours) > 1 and all(len(m.value) <= 1000 for m in ours)
+    decoded = [item for m in ours for item in orjson.loads(m.value)]
+    assert [item["n"] for item in decoded] == list(range(50))
+    assert [orjson.loads(m.value) for m in merged if m.key == b"other"] == [
+        [orjson.loads(values[0])]
+    ]

@@ -227,23 +227,38 @@ class VisitorStep:
         return StepResult([Outgoing("dead-letters", letter.key, letter.value)], "invalid")
 
 
-def group_throttled(out: list[Outgoing]) -> list[Outgoing]:
+#: Largest throttle message built by merging (Kafka refuses records over 1 MB by default).
+MAX_THROTTLE_MESSAGE = 256 * 1024
+
+
+def group_throttled(out: list[Outgoing], most: int = MAX_THROTTLE_MESSAGE) -> list[Outgoing]:
     """``out`` with its throttle messages merged into one per throttle key.
 
     A throttle message carries one candidate (a JSON object); merged, a JSON list of
-    them in their original order. Every candidate of a key goes to one partition and is
-    decided in order either way, so the decisions are the same; the throttle agent
-    just receives (and Kafka carries) far fewer messages when a popular rule fires for
-    many visitors in one batch.
+    them in their original order, split into several lists (in order) where one would
+    pass ``most`` bytes. Every candidate of a key goes to one partition and is decided
+    in order either way, so the decisions are the same; the throttle agent just
+    receives (and Kafka carries) far fewer messages when a popular rule fires for many
+    visitors in one batch.
     """
-    grouped: dict[bytes | None, list[bytes]] = {}
+    grouped: dict[bytes | None, list[list[bytes]]] = {}
+    sizes: dict[bytes | None, int] = {}
     kept: list[Outgoing] = []
     for message in out:
-        if message.topic == THROTTLE:
-            grouped.setdefault(message.key, []).append(message.value)
-        else:
+        if message.topic != THROTTLE:
             kept.append(message)
+            continue
+        key, value = message.key, message.value
+        chunks = grouped.get(key)
+        if chunks is None or sizes[key] + len(value) + 1 > most:
+            chunks = grouped.setdefault(key, [])
+            chunks.append([])
+            sizes[key] = 2  # the brackets
+        chunks[-1].append(value)
+        sizes[key] += len(value) + 1
     kept.extend(
-        Outgoing(THROTTLE, key, b"[" + b",".join(values) + b"]") for key, values in grouped.items()
+        Outgoing(THROTTLE, key, b"[" + b",".join(values) + b"]")
+        for key, chunks in grouped.items()
+        for values in chunks
     )
     return kept
