@@ -4,7 +4,10 @@ per-rule throttling holds across instances (real broker)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -123,36 +126,61 @@ def _processor(settings: Settings) -> Processor:
     )
 
 
-@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
-async def test_restart_mid_stream_loses_nothing(
-    kafka_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str
-) -> None:
-    settings = kafka_settings.with_overrides(store=store, state_dir=tmp_path / "state")
-    events = _events(visitors=20, views=8)
+@dataclass
+class Flowing:
+    """A first processor handling events that keep coming (see :func:`_flowing`)."""
+
+    expected: list[dict[str, object]]
+    actions: TopicCollector
+    first: Processor
+    feeding: asyncio.Task[None]
+    later: list[Processor] = field(default_factory=list)
+
+    async def start_another(self, settings: Settings) -> Processor:
+        processor = _processor(settings)
+        self.later.append(processor)
+        await processor.start()
+        return processor
+
+
+@contextlib.asynccontextmanager
+async def _flowing(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], visitors: int
+) -> AsyncIterator[Flowing]:
+    """One processor started, events trickling in, the first commands out; at the end
+    everything stopped and every expected command checked on ``actions``."""
+    events = _events(visitors=visitors, views=8)
     expected = _expected(tmp_path, events, capsys)
     await _push_rules(settings, tmp_path)
     actions = TopicCollector(settings, settings.topic("actions"))
     await actions.start()
     first = _processor(settings)
     await first.start()
-    feeding = asyncio.create_task(_trickle(settings, events, 0.1))
-    second = None
+    flow = Flowing(expected, actions, first, asyncio.create_task(_trickle(settings, events, 0.1)))
     try:
         await actions.wait_for(lambda seen: len(seen) >= 10, 60)
-        # mid-stream: events keep coming while no instance runs
-        await asyncio.wait_for(first.stop(), 60)
-        second = _processor(settings)
-        await second.start()
-        await feeding
+        yield flow
+        await flow.feeding
         await _all_arrive(actions, expected, 90)
         await asyncio.sleep(1.0)
     finally:
-        feeding.cancel()
+        flow.feeding.cancel()
+        for processor in reversed(flow.later):
+            await processor.stop()
         await first.stop()
-        if second is not None:
-            await second.stop()
         await actions.stop()
     _check(actions.values(), expected)
+
+
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
+async def test_restart_mid_stream_loses_nothing(
+    kafka_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    settings = kafka_settings.with_overrides(store=store, state_dir=tmp_path / "state")
+    async with _flowing(settings, tmp_path, capsys, visitors=20) as flow:
+        # mid-stream: events keep coming while no instance runs
+        await asyncio.wait_for(flow.first.stop(), 60)
+        await flow.start_another(settings)
 
 
 async def test_two_instances_split_partitions_and_share_the_rule_throttle(
@@ -212,29 +240,10 @@ async def test_a_second_instance_joining_while_events_flow_loses_nothing(
     kafka_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = kafka_settings
-    events = _events(visitors=24, views=8)
-    expected = _expected(tmp_path, events, capsys)
-    await _push_rules(settings, tmp_path)
-    actions = TopicCollector(settings, settings.topic("actions"))
-    await actions.start()
-    one = _processor(settings)
-    await one.start()
-    feeding = asyncio.create_task(_trickle(settings, events, 0.1))
-    two = None
-    try:
-        await actions.wait_for(lambda seen: len(seen) >= 10, 60)
-        two = _processor(settings)
-        await two.start()  # a rebalance while the events keep coming
-        await feeding
-        await _all_arrive(actions, expected, 90)
-        parts_one = set(one.readiness()["partitions"])
-        parts_two = set(two.readiness()["partitions"])
+    async with _flowing(settings, tmp_path, capsys, visitors=24) as flow:
+        second = await flow.start_another(settings)  # a rebalance while events keep coming
+        await flow.feeding
+        await _all_arrive(flow.actions, flow.expected, 90)
+        parts_one = set(flow.first.readiness()["partitions"])
+        parts_two = set(second.readiness()["partitions"])
         assert parts_one and parts_two and not parts_one & parts_two
-        await asyncio.sleep(1.0)
-    finally:
-        feeding.cancel()
-        if two is not None:
-            await two.stop()
-        await one.stop()
-        await actions.stop()
-    _check(actions.values(), expected)
