@@ -279,7 +279,7 @@ def create_app(
 
 
 async def batches(
-    stream: Any, most: int, *, linger: float = 0.005, behind: int = 1
+    stream: Any, most: int, *, linger: float = 0.01, behind: int = 1
 ) -> AsyncGenerator[list[Any], None]:
     """The events of a no-ack ``stream`` in batches of whatever has arrived (up to ``most``).
 
