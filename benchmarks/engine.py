@@ -17,19 +17,16 @@ import gc
 import hashlib
 import io
 import pstats
-import subprocess
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
+import fixed_workload
 from footfall.cli.simulate import simulate_lines
 from footfall.engine import EngineConfig, VisitorState
 from footfall.rules import compile_rules, load_rule_files
 from footfall.simulation import Simulation
-
-DEFAULT_GENERATOR = Path("/work/shared/bench/workload.py")
 
 
 def deep_size(obj: Any, seen: set[int] | None = None) -> int:
@@ -55,17 +52,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--workload", type=Path, default=Path("/tmp/footfall-bench"))
-    ap.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
-    ap.add_argument("--limit", type=int, default=0, help="only the first N events")
+    fixed_workload.add_arguments(ap)
     ap.add_argument("--tick", type=float, default=30.0)
     ap.add_argument("--profile", action="store_true", help="print the top functions by own time")
     ap.add_argument("--repeat", type=int, default=1, help="runs; the best CPU time is reported")
     a = ap.parse_args()
-    rules_path = a.workload / "rules.json"
-    events_path = a.workload / "events.jsonl"
-    if not rules_path.exists() or not events_path.exists():
-        subprocess.run([sys.executable, str(a.generator), "--out", str(a.workload)], check=True)
+    rules_path, events_path = fixed_workload.ensure(a)
     started = time.perf_counter()
     rules = compile_rules(load_rule_files([rules_path]))
     compile_seconds = time.perf_counter() - started

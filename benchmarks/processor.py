@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import multiprocessing
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -32,6 +31,7 @@ from pathlib import Path
 
 import orjson
 
+import fixed_workload
 from footfall.admin.config_push import publish, rule_record
 from footfall.devkafka import LocalKafka
 from footfall.events import format_time
@@ -43,7 +43,6 @@ from footfall.rules import compile_rule, compile_rules, load_rule_files
 from footfall.settings import Settings
 from footfall.topics import ensure_topics
 
-DEFAULT_GENERATOR = Path("/work/shared/bench/workload.py")
 LATENCY_RULE = {
     "id": "bench-latency",
     "name": "Every latency probe",
@@ -296,9 +295,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--workload", type=Path, default=Path("/tmp/footfall-bench"))
-    ap.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
-    ap.add_argument("--limit", type=int, default=0, help="only the first N events")
+    fixed_workload.add_arguments(ap)
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument(
         "--store", default="memory://", help="the processor's table store (rocksdb:// as deployed)"
@@ -306,8 +303,7 @@ def main() -> None:
     ap.add_argument("--rate", type=int, default=2000, help="offered load for latency")
     ap.add_argument("--seconds", type=float, default=15.0, help="latency phase length")
     a = ap.parse_args()
-    if not (a.workload / "rules.json").exists() or not (a.workload / "events.jsonl").exists():
-        subprocess.run([sys.executable, str(a.generator), "--out", str(a.workload)], check=True)
+    fixed_workload.ensure(a)
     asyncio.run(main_async(a))
 
 
