@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 
 from footfall.engine import Engine, VisitorState
+from footfall.engine.commands import Candidate
 from footfall.engine.engine import EngineContext
 from footfall.engine.timing import TickPlan, time_dependent
-from footfall.events import format_time
+from footfall.events import Event, format_time
+from footfall.rules import RuleSet
 from footfall.simulation import Simulation
 from footfall.testing import BASE_TIME, chat, email_action, page_view, rule, rules_of
 
@@ -161,3 +163,57 @@ def test_skipped_ticks_equal_full_evaluation() -> None:
         slow = run(NaiveEngine(rules), events)
         assert fast == slow
         assert len(fast) > 20
+
+
+class QuietCheckingEngine(Engine):
+    """Checks on every tick that a tick ``quiet_tick`` calls quiet changes nothing."""
+
+    __slots__ = ("busy", "quiet")
+
+    def __init__(self, rules: RuleSet) -> None:
+        super().__init__(rules)
+        self.quiet = self.busy = 0
+
+    def tick_in_place(
+        self, state: VisitorState, tick_time: float, out: list[Candidate], synthesised: list[Event]
+    ) -> int:
+        quiet = self.quiet_tick(state, tick_time)
+        before = state.to_bytes()
+        fired = len(out), len(synthesised)
+        evaluations = super().tick_in_place(state, tick_time, out, synthesised)
+        if quiet:
+            self.quiet += 1
+            assert (len(out), len(synthesised)) == fired
+            assert state.to_bytes() == before
+        else:
+            self.busy += 1
+        return evaluations
+
+
+def test_a_quiet_tick_changes_nothing_and_fires_nothing() -> None:
+    quiet = busy = 0
+    for seed in range(8):
+        rng = random.Random(200 + seed)
+        rules = rules_of(*clock_rules(rng, 15), *random_rules(rng, 15))
+        engine = QuietCheckingEngine(rules)
+        run(engine, random_events(rng, 250))
+        quiet += engine.quiet
+        busy += engine.busy
+    # both kinds occur, so the check above was exercised
+    assert quiet > 100 and busy > 100
+
+
+def test_ticks_that_end_a_session_or_an_invitation_are_not_quiet() -> None:
+    rules = rules_of(
+        rule(
+            "invite",
+            when={"current_page": {"contains": "/checkout"}},
+            actions=[{"kind": "send_live_chat_invitation", "message": "hi"}],
+        ),
+        rule("viewed", when={"hits": {"gte": 1}}, actions=[email_action()]),
+    )
+    engine = QuietCheckingEngine(rules)
+    commands = run(engine, [page_view("v", format_time(BASE_TIME), "https://e.com/checkout")])
+    # the invitation, the view's mail; no answer: ignored after 2 minutes; idle after 15
+    assert len(commands) == 2
+    assert engine.quiet > 20 and engine.busy >= 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from footfall.engine.engine import Engine, EngineConfig
 from footfall.engine.state import VisitorState
@@ -212,3 +213,126 @@ def test_merged_throttle_messages_stay_under_the_size_limit_and_in_order() -> No
     assert [orjson.loads(m.value) for m in merged if m.key == b"other"] == [
         [orjson.loads(values[0])]
     ]
+
+
+def _purge(visitor: str, time: str) -> bytes:
+    return orjson.dumps({"type": "purge", "visitor_id": visitor, "time": time})
+
+
+def _replay(state_cache: int, table: dict[str, bytes]) -> list[tuple[str, bytes | None, bytes]]:
+    """Events, a duplicate, ticks and a purge through a step; what it sent out."""
+    index, metrics = OnlineIndex(), ProcessorMetrics()
+    engine = Engine(compile_rules(RULES), EngineConfig(idle_timeout=600.0))
+    step = VisitorStep(
+        engine, table, index, metrics, max_event_bytes=4096, full_topic=FULL,
+        state_cache=state_cache,
+    )  # fmt: skip
+    sent = []
+    inputs: list[tuple[str, bytes, bytes]] = [
+        ("visitor-events", b"a", _view("a", "2026-03-02T10:00:00Z", "a1")),
+        ("visitor-events", b"b", _view("b", "2026-03-02T10:00:10Z", "b1")),
+        ("visitor-events", b"a", _view("a", "2026-03-02T10:00:20Z", "a2")),
+        ("visitor-events", b"a", _view("a", "2026-03-02T10:00:20Z", "a2")),  # duplicate
+        ("ticks", b"tick", encode_tick(Tick(1_772_445_630.0, 0.0))),
+        ("visitor-events", b"c", _view("c", "2026-03-02T10:00:40Z", "c1")),
+        ("visitor-events", b"a", _view("a", "2026-03-02T10:00:50Z", "a3")),
+        ("control", b"b", _purge("b", "2026-03-02T10:00:55Z")),
+        ("ticks", b"tick", encode_tick(Tick(1_772_445_660.0, 0.0))),
+        ("visitor-events", b"b", _view("b", "2026-03-02T10:01:10Z", "b2")),
+        ("ticks", b"tick", encode_tick(Tick(1_772_446_800.0, 0.0))),  # ends idle sessions
+    ]  # fmt: skip
+    for offset, (topic, key, value) in enumerate(inputs):
+        for out in step.handle(topic, 0, offset, key, value).outgoing:
+            sent.append((out.topic, out.key, out.value))
+    return sent
+
+
+def test_kept_states_give_the_same_output_and_table_as_decoding_every_time() -> None:
+    decoded_each_time: dict[str, bytes] = {}
+    expected = _replay(0, decoded_each_time)
+    for size in (1, 2, 20_000):
+        table: dict[str, bytes] = {}
+        assert _replay(size, table) == expected
+        assert table == decoded_each_time
+    assert len(expected) > 8  # commands and throttle messages were sent
+
+
+class DecodeCounter:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        original = VisitorState.from_bytes
+
+        def counting(data: bytes) -> VisitorState:
+            self.count += 1
+            return original(data)
+
+        monkeypatch.setattr(VisitorState, "from_bytes", staticmethod(counting))
+
+
+def test_a_kept_state_is_used_only_while_the_table_holds_its_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table: dict[str, bytes] = {}
+    step, _, _ = _step(table)
+    decodes = DecodeCounter(monkeypatch)
+    step.handle("visitor-events", 0, 0, b"v", _view("v", "2026-03-02T10:00:00Z", "e1"))
+    first = table["v"]
+    step.handle("visitor-events", 0, 1, b"v", _view("v", "2026-03-02T10:00:10Z", "e2"))
+    assert decodes.count == 0  # the state of the first step was kept
+    assert VisitorState.from_bytes(table["v"]).hits == 2
+    # the table goes back to the first state (a batch discarded, a recovery): the kept
+    # state no longer matches it and is not used
+    table["v"] = first
+    decodes.count = 0
+    step.handle("visitor-events", 0, 2, b"v", _view("v", "2026-03-02T10:00:20Z", "e3"))
+    assert decodes.count == 1
+    assert VisitorState.from_bytes(table["v"]).hits == 2  # 1 from the table, + this view
+
+
+def test_a_step_that_fails_half_way_leaves_no_changed_state_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table: dict[str, bytes] = {}
+    step, _, _ = _step(table)
+    step.handle("visitor-events", 0, 0, b"v", _view("v", "2026-03-02T10:00:00Z", "e1"))
+    stored = table["v"]
+
+    def breaks_after_changing(self: Engine, state: VisitorState | None, message: object) -> object:
+        assert state is not None
+        state.hits += 100  # changed in place, then the step fails
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Engine, "handle", breaks_after_changing)
+    view = _view("v", "2026-03-02T10:00:10Z", "e2")
+    from footfall.processor.faust_app import InputMessage
+
+    [letter] = step.handle_batch([InputMessage("visitor-events", 0, 1, b"v", view)])
+    assert letter.topic == "dead-letters"
+    assert table["v"] == stored
+    monkeypatch.undo()
+    step.handle("visitor-events", 0, 2, b"v", view)
+    assert VisitorState.from_bytes(table["v"]).hits == 2  # not 102
+
+
+def test_the_least_recently_used_states_are_dropped_beyond_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table: dict[str, bytes] = {}
+    index, metrics = OnlineIndex(), ProcessorMetrics()
+    engine = Engine(compile_rules(RULES), EngineConfig(idle_timeout=600.0))
+    step = VisitorStep(
+        engine, table, index, metrics, max_event_bytes=4096, full_topic=FULL, state_cache=2
+    )
+    for n, visitor in enumerate("abc"):
+        step.handle(
+            "visitor-events", 0, n, visitor.encode(), _view(visitor, "2026-03-02T10:00:00Z", "1")
+        )
+    decodes = DecodeCounter(monkeypatch)
+    step.handle("visitor-events", 0, 3, b"c", _view("c", "2026-03-02T10:00:05Z", "2"))
+    step.handle("visitor-events", 0, 4, b"b", _view("b", "2026-03-02T10:00:05Z", "2"))
+    assert decodes.count == 0
+    step.handle("visitor-events", 0, 5, b"a", _view("a", "2026-03-02T10:00:05Z", "2"))
+    assert decodes.count == 1  # "a" was the least recently used of three: dropped
+    step.forget_states()
+    step.handle("visitor-events", 0, 6, b"b", _view("b", "2026-03-02T10:00:09Z", "3"))
+    assert decodes.count == 2

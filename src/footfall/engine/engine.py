@@ -207,12 +207,26 @@ class Engine:
 
     # -- evaluation -----------------------------------------------------------------------
 
-    def _tick_online(self, state: VisitorState, now: float, out: list[Candidate]) -> int:
-        """Evaluate ``online_activity`` at a tick; fire only rules with a rising edge."""
+    def quiet_tick(self, state: VisitorState, tick_time: float) -> bool:
+        """Whether a tick at ``tick_time`` would leave the visitor exactly as it is, with
+        nothing to fire: no idle end, no invitation due, and nothing the
+        ``online_activity`` rules read changed since their last evaluation (only known
+        for a state the engine evaluated itself, not one just decoded)."""
+        if state.online and tick_time - state.last_activity >= self.config.idle_timeout:
+            return False
+        timeout = self.config.invitation_timeout
+        if timeout > 0:
+            for sent_at, _ in state.pending.values():
+                if sent_at + timeout <= tick_time:
+                    return False
+        if not state.online:
+            return True
         plan = self._built if self._built is not None else self._plan
-        count = plan.count
-        if not count:
-            return 0
+        return not plan.count or self._quiet(state, tick_time, plan)
+
+    @staticmethod
+    def _quiet(state: VisitorState, now: float, plan: TickPlan) -> bool:
+        """Whether the visitor's last ``online_activity`` evaluation still holds at ``now``."""
         if (
             state._evaluated is plan.token
             and not state._chat_changed
@@ -224,9 +238,18 @@ class Engine:
                 at = state._settled_at
                 state._quiet_until = plan.quiet_until(state, state._armed, state._settled, at)
                 state._quiet_now = plan.now_values(state, at)
-            if now < state._quiet_until and state._quiet_now == plan.now_values(state, now):
-                # nothing the rules read changed since the last evaluation (see .horizon)
-                return count
+            # nothing the rules read changed since the last evaluation (see .horizon)
+            return now < state._quiet_until and state._quiet_now == plan.now_values(state, now)
+        return False
+
+    def _tick_online(self, state: VisitorState, now: float, out: list[Candidate]) -> int:
+        """Evaluate ``online_activity`` at a tick; fire only rules with a rising edge."""
+        plan = self._built if self._built is not None else self._plan
+        count = plan.count
+        if not count:
+            return 0
+        if self._quiet(state, now, plan):
+            return count
         ctx = EngineContext(state, now, tick_facts(state, now))
         held = self._online(state, ctx)
         before = state.held
