@@ -148,9 +148,7 @@ class VisitorStep:
             log.debug(
                 "duplicate %s %s of %s ignored", message.type, message.identity, message.visitor_id
             )
-        return StepResult(
-            self._apply(partition, message.visitor_id, outcome, stored), message.type
-        )
+        return StepResult(self._apply(partition, message.visitor_id, outcome, stored), message.type)
 
     def _tick(self, partition: int, value: bytes | None) -> StepResult:
         try:
