@@ -72,7 +72,6 @@ class Settings:
     idle_timeout: float = 900.0
     invitation_timeout: float = 120.0
     max_event_bytes: int = 65536
-    state_cache: int = 20_000
     state_dir: Path = Path("./footfall-state")
     store: str = "rocksdb://"
     web_port: int | None = None
@@ -142,7 +141,6 @@ class Settings:
             idle_timeout=env.duration("IDLE_TIMEOUT", defaults.idle_timeout, positive=True),
             invitation_timeout=env.duration("INVITATION_TIMEOUT", defaults.invitation_timeout),
             max_event_bytes=env.integer("MAX_EVENT_BYTES", defaults.max_event_bytes, minimum=64),
-            state_cache=env.integer("STATE_CACHE", defaults.state_cache, minimum=0),
             state_dir=Path(env.text("STATE_DIR", str(defaults.state_dir))),
             store=env.text("STORE", defaults.store),
             web_port=None if web_port is None else env.integer("WEB_PORT", 0, minimum=0),

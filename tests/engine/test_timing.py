@@ -166,7 +166,7 @@ def test_skipped_ticks_equal_full_evaluation() -> None:
 
 
 class QuietCheckingEngine(Engine):
-    """Checks on every tick that a tick ``quiet_tick`` calls quiet changes nothing."""
+    """Checks on every tick that a tick inside the visitor's ``quiet_span`` changes nothing."""
 
     __slots__ = ("busy", "quiet")
 
@@ -177,7 +177,7 @@ class QuietCheckingEngine(Engine):
     def tick_in_place(
         self, state: VisitorState, tick_time: float, out: list[Candidate], synthesised: list[Event]
     ) -> int:
-        quiet = self.quiet_tick(state, tick_time)
+        quiet = self.span_holds(self.quiet_span(state), tick_time)
         before = state.to_bytes()
         fired = len(out), len(synthesised)
         evaluations = super().tick_in_place(state, tick_time, out, synthesised)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import orjson
-import pytest
 
 from footfall.engine.engine import Engine, EngineConfig
 from footfall.engine.state import VisitorState
+from footfall.events import format_time
 from footfall.processor.handling import VisitorStep
 from footfall.processor.metrics import ProcessorMetrics
 from footfall.processor.online_index import OnlineIndex
@@ -215,124 +217,113 @@ def test_merged_throttle_messages_stay_under_the_size_limit_and_in_order() -> No
     ]
 
 
-def _purge(visitor: str, time: str) -> bytes:
-    return orjson.dumps({"type": "purge", "visitor_id": visitor, "time": time})
+CLOCK_RULES = [
+    {
+        "id": "long-visit",
+        "name": "Long visit",
+        "event": "online_activity",
+        "when": {"duration_minutes": {"gte": 3}},
+        "actions": [{"kind": "log_to_file", "file": "long.log"}],
+    },
+    {
+        "id": "idle",
+        "name": "Idle a while",
+        "event": "online_activity",
+        "when": {"all": [{"idle_minutes": {"gt": 2}}, {"hits": {"gte": 2}}]},
+        "actions": [{"kind": "log_to_file", "file": "idle.log"}],
+    },
+    {
+        "id": "busy",
+        "name": "Busy minute",
+        "event": "online_activity",
+        "when": {"hits": {"gte": 3, "window": "1m"}},
+        "actions": [{"kind": "log_to_file", "file": "busy.log"}],
+    },
+    {
+        "id": "morning",
+        "name": "Morning",
+        "event": "online_activity",
+        "when": {"time_of_day": {"between": ["10:04", "10:06"]}},
+        "actions": [{"kind": "log_to_file", "file": "morning.log"}],
+    },
+    {
+        "id": "invite",
+        "name": "Invite on pricing",
+        "event": "online_activity",
+        "when": {"current_page": {"contains": "/pricing"}},
+        "actions": [{"kind": "send_live_chat_invitation", "message": "Hi"}],
+    },
+]
 
 
-def _replay(state_cache: int, table: dict[str, bytes]) -> list[tuple[str, bytes | None, bytes]]:
-    """Events, a duplicate, ticks and a purge through a step; what it sent out."""
-    index, metrics = OnlineIndex(), ProcessorMetrics()
-    engine = Engine(compile_rules(RULES), EngineConfig(idle_timeout=600.0))
+def _traffic(seed: int) -> list[tuple[str, bytes, bytes]]:
+    """Page views of a few visitors over 40 minutes, a tick every 30 s."""
+    rng = random.Random(seed)
+    start = 1_772_445_600.0  # 2026-03-02T10:00:00Z
+    inputs: list[tuple[str, bytes, bytes]] = []
+    t, next_tick = start, start + 30
+    for n in range(120):
+        t += rng.expovariate(1 / 20)
+        while next_tick <= t:
+            inputs.append(("ticks", b"tick", encode_tick(Tick(next_tick, 0.0))))
+            next_tick += 30
+        visitor = f"v{rng.randint(0, 6)}"
+        page = rng.choice(["/", "/docs", "/pricing"])
+        view = orjson.dumps(
+            {
+                "type": "page_view",
+                "visitor_id": visitor,
+                "time": format_time(t),
+                "event_id": f"e{n}",
+                "url": f"https://example.com{page}",
+            }
+        )
+        inputs.append(("visitor-events", visitor.encode(), view))
+    for _ in range(40):  # then nothing but ticks: sessions go idle and end
+        inputs.append(("ticks", b"tick", encode_tick(Tick(next_tick, 0.0))))
+        next_tick += 30
+    return inputs
+
+
+def _run(
+    inputs: list[tuple[str, bytes, bytes]], *, skip_quiet: bool
+) -> tuple[list[tuple[str, bytes | None, bytes]], dict[str, bytes], int]:
+    table = CountingReads()
     step = VisitorStep(
-        engine, table, index, metrics, max_event_bytes=4096, full_topic=FULL,
-        state_cache=state_cache,
-    )  # fmt: skip
+        Engine(compile_rules(CLOCK_RULES)),
+        table,
+        OnlineIndex(),
+        ProcessorMetrics(),
+        max_event_bytes=4096,
+        full_topic=FULL,
+        skip_quiet=skip_quiet,
+    )
     sent = []
-    inputs: list[tuple[str, bytes, bytes]] = [
-        ("visitor-events", b"a", _view("a", "2026-03-02T10:00:00Z", "a1")),
-        ("visitor-events", b"b", _view("b", "2026-03-02T10:00:10Z", "b1")),
-        ("visitor-events", b"a", _view("a", "2026-03-02T10:00:20Z", "a2")),
-        ("visitor-events", b"a", _view("a", "2026-03-02T10:00:20Z", "a2")),  # duplicate
-        ("ticks", b"tick", encode_tick(Tick(1_772_445_630.0, 0.0))),
-        ("visitor-events", b"c", _view("c", "2026-03-02T10:00:40Z", "c1")),
-        ("visitor-events", b"a", _view("a", "2026-03-02T10:00:50Z", "a3")),
-        ("control", b"b", _purge("b", "2026-03-02T10:00:55Z")),
-        ("ticks", b"tick", encode_tick(Tick(1_772_445_660.0, 0.0))),
-        ("visitor-events", b"b", _view("b", "2026-03-02T10:01:10Z", "b2")),
-        ("ticks", b"tick", encode_tick(Tick(1_772_446_800.0, 0.0))),  # ends idle sessions
-    ]  # fmt: skip
     for offset, (topic, key, value) in enumerate(inputs):
         for out in step.handle(topic, 0, offset, key, value).outgoing:
             sent.append((out.topic, out.key, out.value))
-    return sent
+    return sent, dict(table), table.reads
 
 
-def test_kept_states_give_the_same_output_and_table_as_decoding_every_time() -> None:
-    decoded_each_time: dict[str, bytes] = {}
-    expected = _replay(0, decoded_each_time)
-    for size in (1, 2, 20_000):
-        table: dict[str, bytes] = {}
-        assert _replay(size, table) == expected
-        assert table == decoded_each_time
-    assert len(expected) > 8  # commands and throttle messages were sent
+class CountingReads(dict[str, bytes]):
+    """A dict table that counts its reads."""
+
+    reads = 0
+
+    def get(self, key: str, default: bytes | None = None) -> bytes | None:  # type: ignore[override]
+        self.reads += 1
+        return super().get(key, default)
 
 
-class DecodeCounter:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        original = VisitorState.from_bytes
-
-        def counting(data: bytes) -> VisitorState:
-            self.count += 1
-            return original(data)
-
-        monkeypatch.setattr(VisitorState, "from_bytes", staticmethod(counting))
-
-
-def test_a_kept_state_is_used_only_while_the_table_holds_its_bytes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    table: dict[str, bytes] = {}
-    step, _, _ = _step(table)
-    decodes = DecodeCounter(monkeypatch)
-    step.handle("visitor-events", 0, 0, b"v", _view("v", "2026-03-02T10:00:00Z", "e1"))
-    first = table["v"]
-    step.handle("visitor-events", 0, 1, b"v", _view("v", "2026-03-02T10:00:10Z", "e2"))
-    assert decodes.count == 0  # the state of the first step was kept
-    assert VisitorState.from_bytes(table["v"]).hits == 2
-    # the table goes back to the first state (a batch discarded, a recovery): the kept
-    # state no longer matches it and is not used
-    table["v"] = first
-    decodes.count = 0
-    step.handle("visitor-events", 0, 2, b"v", _view("v", "2026-03-02T10:00:20Z", "e3"))
-    assert decodes.count == 1
-    assert VisitorState.from_bytes(table["v"]).hits == 2  # 1 from the table, + this view
-
-
-def test_a_step_that_fails_half_way_leaves_no_changed_state_behind(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    table: dict[str, bytes] = {}
-    step, _, _ = _step(table)
-    step.handle("visitor-events", 0, 0, b"v", _view("v", "2026-03-02T10:00:00Z", "e1"))
-    stored = table["v"]
-
-    def breaks_after_changing(self: Engine, state: VisitorState | None, message: object) -> object:
-        assert state is not None
-        state.hits += 100  # changed in place, then the step fails
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(Engine, "handle", breaks_after_changing)
-    view = _view("v", "2026-03-02T10:00:10Z", "e2")
-    from footfall.processor.faust_app import InputMessage
-
-    [letter] = step.handle_batch([InputMessage("visitor-events", 0, 1, b"v", view)])
-    assert letter.topic == "dead-letters"
-    assert table["v"] == stored
-    monkeypatch.undo()
-    step.handle("visitor-events", 0, 2, b"v", view)
-    assert VisitorState.from_bytes(table["v"]).hits == 2  # not 102
-
-
-def test_the_least_recently_used_states_are_dropped_beyond_the_limit(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    table: dict[str, bytes] = {}
-    index, metrics = OnlineIndex(), ProcessorMetrics()
-    engine = Engine(compile_rules(RULES), EngineConfig(idle_timeout=600.0))
-    step = VisitorStep(
-        engine, table, index, metrics, max_event_bytes=4096, full_topic=FULL, state_cache=2
-    )
-    for n, visitor in enumerate("abc"):
-        step.handle(
-            "visitor-events", 0, n, visitor.encode(), _view(visitor, "2026-03-02T10:00:00Z", "1")
-        )
-    decodes = DecodeCounter(monkeypatch)
-    step.handle("visitor-events", 0, 3, b"c", _view("c", "2026-03-02T10:00:05Z", "2"))
-    step.handle("visitor-events", 0, 4, b"b", _view("b", "2026-03-02T10:00:05Z", "2"))
-    assert decodes.count == 0
-    step.handle("visitor-events", 0, 5, b"a", _view("a", "2026-03-02T10:00:05Z", "2"))
-    assert decodes.count == 1  # "a" was the least recently used of three: dropped
-    step.forget_states()
-    step.handle("visitor-events", 0, 6, b"b", _view("b", "2026-03-02T10:00:09Z", "3"))
-    assert decodes.count == 2
+def test_ticks_passing_over_quiet_visitors_change_nothing_in_what_comes_out() -> None:
+    fewer = 0
+    for seed in range(6):
+        inputs = _traffic(seed)
+        every_visit, table, reads = _run(inputs, skip_quiet=False)
+        skipping, skipped_table, skipped_reads = _run(inputs, skip_quiet=True)
+        assert skipping == every_visit
+        assert skipped_table == table
+        assert len(every_visit) > 40
+        fewer += reads - skipped_reads
+    # the ticks read far fewer states: quiet visitors were passed over
+    assert fewer > 500

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from footfall.engine.commands import Candidate, Evaluation, Trigger
 from footfall.engine.facts import EngineContext, facts_at, tick_facts
+from footfall.engine.horizon import MARGIN
 from footfall.engine.state import VisitorState
 from footfall.engine.throttle import pass_mark, prune_marks
 from footfall.engine.timing import TickPlan
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from footfall.rules import CompiledRule, RuleSet
     from footfall.settings import Settings
 
-__all__ = ["MAX_DEPTH", "RULE_EVENT_OF", "Engine", "EngineConfig", "Outcome"]
+__all__ = ["MAX_DEPTH", "RULE_EVENT_OF", "Engine", "EngineConfig", "Outcome", "QuietSpan"]
 
 #: Events deeper than this in a cascade fire no rule (SPEC §5).
 MAX_DEPTH = 3
@@ -47,6 +48,12 @@ RULE_EVENT_OF: Mapping[str, str] = {
     "purge": "online_visitor_purged",
 }
 _ONLINE = "online_activity"
+_INF = float("inf")
+
+#: What :meth:`Engine.quiet_span` returns: (the rules' plan token, the evaluation time,
+#: the first time something may be due, the time-only results at the evaluation); a
+#: tuple of atoms, so the garbage collector stops tracking it.
+QuietSpan = tuple[object, float, float, tuple[bool, ...]]
 _MAX_DERIVED_KEY = 100
 #: Above this many per-visitor throttle marks, spent ones are dropped when a rule fires
 #: (and all of them when a session ends).
@@ -207,25 +214,65 @@ class Engine:
 
     # -- evaluation -----------------------------------------------------------------------
 
-    def quiet_tick(self, state: VisitorState, tick_time: float) -> bool:
-        """Whether a tick at ``tick_time`` would leave the visitor exactly as it is, with
-        nothing to fire: no idle end, no invitation due, and nothing the
-        ``online_activity`` rules read changed since their last evaluation (only known
-        for a state the engine evaluated itself, not one just decoded)."""
-        if state.online and tick_time - state.last_activity >= self.config.idle_timeout:
-            return False
+    def quiet_span(self, state: VisitorState) -> QuietSpan | None:
+        """The ticks that would leave the visitor exactly as it is, firing nothing, as long
+        as nothing else happens to it (see :meth:`span_holds`); ``None``: the next tick
+        must visit it.
+
+        Ask right after the engine handled ``state`` (an event, a control message or a
+        tick): only a state the engine evaluated itself carries what its last
+        ``online_activity`` evaluation found, not one just decoded. A processor keeps the
+        span beside its list of online visitors and skips them on ticks it covers,
+        without reading or decoding their state.
+        """
         timeout = self.config.invitation_timeout
+        until = _INF
         if timeout > 0:
             for sent_at, _ in state.pending.values():
-                if sent_at + timeout <= tick_time:
-                    return False
-        if not state.online:
-            return True
+                due = sent_at + timeout  # as _expire_invitations compares
+                if due < until:
+                    until = due
+        since = -_INF
+        now: tuple[bool, ...] = ()
         plan = self._built if self._built is not None else self._plan
-        return not plan.count or self._quiet(state, tick_time, plan)
+        if state.online:
+            # the idle end, kept clear of rounding (a - b >= c is not always a >= b + c)
+            until = min(until, state.last_activity + self.config.idle_timeout - MARGIN)
+            if plan.count:
+                if not (
+                    state._evaluated is plan.token
+                    and not state._chat_changed
+                    and state._settled is not None
+                ):
+                    return None
+                self._bounds(state, plan)
+                since = state._settled_at
+                until = min(until, state._quiet_until)
+                now = state._quiet_now or ()
+        return (plan.token, since, until, now)
+
+    def span_holds(self, span: QuietSpan | None, tick_time: float) -> bool:
+        """Whether a tick at ``tick_time`` falls in ``span`` (from :meth:`quiet_span`):
+        under the same rules, after the evaluation, before anything is due, with the same
+        results for the rules' time-only conditions."""
+        if span is None:
+            return False
+        token, since, until, now = span
+        plan = self._built if self._built is not None else self._plan
+        if token is not plan.token or not since <= tick_time < until:
+            return False
+        return not now or now == plan.now_values(tick_time)
 
     @staticmethod
-    def _quiet(state: VisitorState, now: float, plan: TickPlan) -> bool:
+    def _bounds(state: VisitorState, plan: TickPlan) -> None:
+        """Bounds of the last evaluation, computed at its time on first use."""
+        if state._quiet_now is None:
+            at = state._settled_at
+            assert state._settled is not None
+            state._quiet_until = plan.quiet_until(state, state._armed, state._settled, at)
+            state._quiet_now = plan.now_values(at)
+
+    def _quiet(self, state: VisitorState, now: float, plan: TickPlan) -> bool:
         """Whether the visitor's last ``online_activity`` evaluation still holds at ``now``."""
         if (
             state._evaluated is plan.token
@@ -233,13 +280,9 @@ class Engine:
             and state._settled is not None
             and state._settled_at <= now
         ):
-            if state._quiet_now is None:
-                # bounds of the last evaluation, computed at its time on first use
-                at = state._settled_at
-                state._quiet_until = plan.quiet_until(state, state._armed, state._settled, at)
-                state._quiet_now = plan.now_values(state, at)
+            self._bounds(state, plan)
             # nothing the rules read changed since the last evaluation (see .horizon)
-            return now < state._quiet_until and state._quiet_now == plan.now_values(state, now)
+            return now < state._quiet_until and state._quiet_now == plan.now_values(now)
         return False
 
     def _tick_online(self, state: VisitorState, now: float, out: list[Candidate]) -> int:

@@ -51,6 +51,7 @@ CHAT_FACTS = frozenset(
 )
 
 _ONLINE = "online_activity"
+_NOBODY = VisitorState("")
 _CLOCK_FIELDS = frozenset({"duration_minutes", "idle_minutes", "time_of_day", "day_of_week"})
 _NOW_FIELDS = frozenset({"time_of_day", "day_of_week"})
 _CLOCK_OPERATORS = frozenset({"window", "within", "older_than"})
@@ -380,7 +381,7 @@ class TickPlan:
                     settled[rule_id] = True
         return held
 
-    def now_values(self, state: VisitorState, now: float) -> tuple[bool, ...]:
+    def now_values(self, now: float) -> tuple[bool, ...]:
         """The results of every time-only leaf of the clock parts at ``now`` (the same
         for every visitor; constant within a UTC minute)."""
         minute = now // 60
@@ -390,7 +391,7 @@ class TickPlan:
         if values is None:
             if len(self._now_by_minute) >= 64:
                 self._now_by_minute.clear()
-            ctx = EngineContext(state, now, {})
+            ctx = EngineContext(_NOBODY, now, {})  # time-only leaves read no state
             values = tuple(bool(test(ctx, {})) for test in self._now_leaves)
             self._now_by_minute[minute] = values
         self._now_values = values

@@ -78,7 +78,7 @@ class VisitorStep:
         *,
         max_event_bytes: int,
         full_topic: dict[str, str],
-        state_cache: int = 20_000,
+        skip_quiet: bool = True,
     ) -> None:
         self.engine = engine
         self.table = table
@@ -87,15 +87,8 @@ class VisitorStep:
         self.max_event_bytes = max_event_bytes
         self.full_topic = full_topic  # short name -> full topic name (for dead letters)
         self.last_tick: dict[int, float] = {}
-        #: visitor id -> (the stored bytes, the state they decode to), least recently
-        #: used first: a visitor's next message (or tick) skips decoding, and the state
-        #: keeps the engine's evaluation caches (see :meth:`_load`)
-        self._states: dict[str, tuple[bytes, VisitorState]] = {}
-        self._state_cache = state_cache
-
-    def forget_states(self) -> None:
-        """Drop every decoded state (after a rebalance: other partitions, other states)."""
-        self._states.clear()
+        #: pass over the visitors a tick would not change (see Engine.quiet_span)
+        self.skip_quiet = skip_quiet
 
     def handle_batch(self, batch: Sequence[InputMessage]) -> list[Outgoing]:
         """Handle messages in order; a message that breaks the step is dead-lettered.
@@ -141,14 +134,15 @@ class VisitorStep:
             assert value is not None
             return StepResult([Outgoing(topic, wanted, value)], "rekeyed")
         self.metrics.events_in.labels(message.type).inc()
-        stored, state = self._load(message.visitor_id)
+        stored = self.table.get(message.visitor_id)
+        state = None if stored is None else VisitorState.from_bytes(stored)
         outcome = self.engine.handle(state, message)
         if outcome.duplicate:
             self.metrics.events_in.labels("duplicate").inc()
             log.debug(
                 "duplicate %s %s of %s ignored", message.type, message.identity, message.visitor_id
             )
-        return StepResult(self._apply(partition, message.visitor_id, outcome, stored), message.type)
+        return StepResult(self._apply(partition, message.visitor_id, outcome), message.type)
 
     def _tick(self, partition: int, value: bytes | None) -> StepResult:
         try:
@@ -162,55 +156,31 @@ class VisitorStep:
         self.metrics.events_in.labels("tick").inc()
         self.metrics.tick_lag.set(max(0.0, _time.time() - tick.time))
         out: list[Outgoing] = []
-        for visitor_id in self.index.visitors(partition):
-            stored, state = self._load(visitor_id)
-            if state is None or stored is None:
+        at = tick.time
+        holds = self.engine.span_holds
+        visitors = (
+            self.index.due(partition, lambda span: holds(span, at))
+            if self.skip_quiet
+            else self.index.visitors(partition)
+        )
+        for visitor_id in visitors:
+            stored = self.table.get(visitor_id)
+            if stored is None:
                 self.index.mark(partition, visitor_id, False)
                 continue
-            if self.engine.quiet_tick(state, tick.time):
-                # the tick would change nothing: no evaluation, no encoding to compare
-                if self._state_cache:
-                    self._keep(visitor_id, stored, state)
-                continue
-            outcome = self.engine.handle_tick(state, tick.time)
+            outcome = self.engine.handle_tick(VisitorState.from_bytes(stored), tick.time)
             out.extend(self._apply(partition, visitor_id, outcome, stored))
         self.metrics.online_visitors.set(self.index.count())
         return StepResult(out, "tick")
 
-    def _load(self, visitor_id: str) -> tuple[bytes | None, VisitorState | None]:
-        """The visitor's stored bytes and its state.
-
-        The state is the one kept from the visitor's last step when the table still
-        holds exactly the bytes that step stored (they are equal whatever happened
-        between: a discarded batch, a rebalance, a recovery from the changelog all show
-        as other bytes), else it is decoded. The entry is taken out of the cache while
-        the engine changes the state in place; :meth:`_apply` puts it back, so a step
-        that fails half way leaves no half-changed state behind.
-        """
-        stored = self.table.get(visitor_id)
-        kept = self._states.pop(visitor_id, None)
-        if stored is None:
-            return None, None
-        if kept is not None and kept[0] == stored:
-            return stored, kept[1]
-        return stored, VisitorState.from_bytes(stored)
-
-    def _keep(self, visitor_id: str, encoded: bytes, state: VisitorState) -> None:
-        states = self._states
-        states[visitor_id] = (encoded, state)
-        if len(states) > self._state_cache:
-            del states[next(iter(states))]  # the least recently used
-
     def _apply(
-        self, partition: int, visitor_id: str, outcome: Outcome, stored: bytes | None
+        self, partition: int, visitor_id: str, outcome: Outcome, stored: bytes | None = None
     ) -> list[Outgoing]:
         """Store the outcome's state (unless it encodes to ``stored``, the bytes it was
         read from: most ticks change nothing, and an unchanged state needs no write and
         no changelog record) and route its candidates."""
         state = outcome.state
         if outcome.duplicate:
-            if state is not None and stored is not None and self._state_cache:
-                self._keep(visitor_id, stored, state)  # a duplicate changes nothing
             return []
         if state is None:
             if visitor_id in self.table:
@@ -220,9 +190,10 @@ class VisitorStep:
             encoded = state.to_bytes()
             if encoded != stored:
                 self.table[visitor_id] = encoded
-            if self._state_cache:
-                self._keep(visitor_id, encoded, state)
-            self.index.mark(partition, visitor_id, state.online or bool(state.pending))
+            if state.online or state.pending:
+                self.index.mark(partition, visitor_id, True, self.engine.quiet_span(state))
+            else:
+                self.index.mark(partition, visitor_id, False)
         for event in outcome.synthesised:
             self.metrics.events_in.labels(f"{event.type}:synthesised").inc()
         return [self._route(candidate) for candidate in outcome.candidates]

@@ -2,34 +2,48 @@
 
 Kept in memory beside the visitor table and updated on every state write; rebuilt
 from the table after each recovery (rebalance or restart), so it never needs a
-changelog of its own.
+changelog of its own. Beside each visitor it keeps the engine's quiet span
+(:meth:`footfall.engine.Engine.quiet_span`): the ticks that would change nothing for
+that visitor, which a tick passes over without reading the visitor's state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+from footfall.engine.engine import QuietSpan
 
 __all__ = ["OnlineIndex"]
 
 
 class OnlineIndex:
-    """Online visitor ids (table keys) grouped by partition."""
+    """Online visitor ids (table keys) grouped by partition, each with its quiet span."""
 
     def __init__(self) -> None:
-        self._by_partition: dict[int, set[str]] = {}
+        self._by_partition: dict[int, dict[str, QuietSpan | None]] = {}
 
-    def mark(self, partition: int, visitor_id: str, online: bool) -> None:
-        """Record whether ``visitor_id`` (on ``partition``) is online after a state write."""
+    def mark(
+        self, partition: int, visitor_id: str, online: bool, span: QuietSpan | None = None
+    ) -> None:
+        """Record whether ``visitor_id`` (on ``partition``) is online after a state write,
+        and the ticks it needs no visit on (``None``: the next one must visit it)."""
         if online:
-            self._by_partition.setdefault(partition, set()).add(visitor_id)
+            self._by_partition.setdefault(partition, {})[visitor_id] = span
         else:
             members = self._by_partition.get(partition)
             if members is not None:
-                members.discard(visitor_id)
+                members.pop(visitor_id, None)
 
     def visitors(self, partition: int) -> list[str]:
         """The online visitors of ``partition``, sorted (a stable tick order)."""
         return sorted(self._by_partition.get(partition, ()))
+
+    def due(self, partition: int, quiet: Callable[[QuietSpan | None], bool]) -> list[str]:
+        """The online visitors of ``partition`` whose span ``quiet`` does not cover, sorted."""
+        members = self._by_partition.get(partition)
+        if not members:
+            return []
+        return sorted(visitor for visitor, span in members.items() if not quiet(span))
 
     def partitions(self) -> list[int]:
         return sorted(self._by_partition)
@@ -38,7 +52,8 @@ class OnlineIndex:
         return sum(len(members) for members in self._by_partition.values())
 
     def replace(self, entries: Iterable[tuple[int, str]]) -> None:
-        """Rebuild from ``(partition, visitor_id)`` pairs of online visitors."""
+        """Rebuild from ``(partition, visitor_id)`` pairs of online visitors (no spans:
+        the next tick visits them all)."""
         self._by_partition = {}
         for partition, visitor_id in entries:
             self.mark(partition, visitor_id, True)

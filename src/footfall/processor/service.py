@@ -209,7 +209,6 @@ class Processor:
             self.metrics,
             max_event_bytes=self.settings.max_event_bytes,
             full_topic=full,
-            state_cache=self.settings.state_cache,
         )
         self._throttle_step = ThrottleStep(tables["marks"], self.metrics)
         return parts
@@ -254,8 +253,6 @@ class Processor:
                 if state.online or state.pending:
                     entries.append((partition, key))
         self.index.replace(entries)
-        if self._visitor_step is not None:
-            self._visitor_step.forget_states()
         self.metrics.online_visitors.set(self.index.count())
         log.info("recovered partitions %s: %d online visitors", sorted(active), self.index.count())
 
