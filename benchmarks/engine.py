@@ -115,7 +115,10 @@ def main() -> None:
         )
     )
     print(f"events/s: {len(lines) / seconds:,.0f}")
-    print(f"ticks: {stats.ticks:,}, visitor ticks: {stats.visitor_ticks:,}")
+    print(
+        f"ticks: {stats.ticks:,}, visitor ticks: {stats.visitor_ticks:,} "
+        f"({stats.passed_over:,} passed over: inside the visitor's quiet span)"
+    )
     print(
         f"rule evaluations/s: {evaluations / seconds:,.0f} ({evaluations:,} in all: "
         "enabled rules of the rule event per evaluation, matched through the index)"

@@ -5,7 +5,8 @@ the tick interval (since the Unix epoch) from the first message's time to the la
 one's (or an end time). Before a message at time ``t`` every tick before ``t`` runs;
 a tick at exactly ``t`` runs after the messages at ``t``. A tick visits, in the order
 they first needed ticking, every visitor who is online or has unanswered invitations
-(so that invitations of visitors who left still time out).
+(so that invitations of visitors who left still time out), passing over those whose
+quiet span covers the tick (:meth:`Engine.quiet_span`, as the processor does).
 
 Commands pass the per-rule throttle inline; those that produce events in the live
 system (chat invitations, remove, purge) feed them back at once, before the next input.
@@ -28,6 +29,7 @@ from footfall.engine import (
     VisitorState,
     feedback_for,
 )
+from footfall.engine.engine import QuietSpan
 from footfall.events import Control, Event
 from footfall.rules import RuleSet
 
@@ -42,6 +44,7 @@ class SimulationStats:
     duplicates: int = 0
     ticks: int = 0
     visitor_ticks: int = 0
+    passed_over: int = 0  # visitor ticks inside the visitor's quiet span: not evaluated
     tick_evaluations: int = 0
     evaluations: int = 0
     candidates: int = 0
@@ -63,7 +66,9 @@ class Simulation:
         self.throttle = RuleThrottle()
         self.tick = tick
         self.states: dict[str, VisitorState] = {}
-        self.ticking: dict[str, None] = {}
+        #: visitors ticks visit -> the ticks that would change nothing for them (None: the
+        #: next tick visits; set after each tick visit, cleared by each message)
+        self.ticking: dict[str, QuietSpan | None] = {}
         self.clock: float | None = None
         self._index: int | None = None  # the next tick is at _index * tick (no drift)
         self.stats = SimulationStats()
@@ -120,8 +125,13 @@ class Simulation:
         states = self.states
         candidates: list[Candidate] = []
         synthesised: list[Event] = []
-        for visitor_id in list(self.ticking):
+        ticking = self.ticking
+        quiet = engine.span_holds
+        for visitor_id, span in list(ticking.items()):
             stats.visitor_ticks += 1
+            if span is not None and quiet(span, at):
+                stats.passed_over += 1
+                continue
             state = states.get(visitor_id)
             if state is None:
                 self._settle_and_feed(visitor_id, engine.handle_tick(None, at), out)
@@ -132,7 +142,9 @@ class Simulation:
                 candidates.clear()
                 synthesised.clear()
                 self._settle_and_feed(visitor_id, outcome, out)
-            # else: the state was updated in place and still needs ticks: nothing to do
+            elif visitor_id in ticking:
+                # updated in place, still needs ticks: which ones it can skip
+                ticking[visitor_id] = engine.quiet_span(state)
 
     def _process(self, message: Event | Control, out: list[Command]) -> None:
         """Handle a message, then what its commands feed back (breadth first)."""
@@ -177,8 +189,9 @@ class Simulation:
         else:
             self.states[visitor_id] = state
             if state.online or state.pending:
-                if visitor_id not in self.ticking:
-                    self.ticking[visitor_id] = None
+                fresh = visitor_id not in self.ticking
+                self.ticking[visitor_id] = None  # changed: the next tick visits
+                if fresh:
                     stats.peak_online = max(stats.peak_online, len(self.ticking))
             else:
                 self.ticking.pop(visitor_id, None)

@@ -6,7 +6,7 @@ import random
 
 from footfall.engine import Engine, VisitorState
 from footfall.engine.commands import Candidate
-from footfall.engine.engine import EngineContext
+from footfall.engine.engine import EngineContext, QuietSpan
 from footfall.engine.timing import TickPlan, time_dependent
 from footfall.events import Event, format_time
 from footfall.rules import RuleSet
@@ -174,10 +174,13 @@ class QuietCheckingEngine(Engine):
         super().__init__(rules)
         self.quiet = self.busy = 0
 
+    def span_holds(self, span: QuietSpan | None, tick_time: float) -> bool:
+        return False  # the simulation visits every visitor on every tick: all are checked
+
     def tick_in_place(
         self, state: VisitorState, tick_time: float, out: list[Candidate], synthesised: list[Event]
     ) -> int:
-        quiet = self.span_holds(self.quiet_span(state), tick_time)
+        quiet = super().span_holds(self.quiet_span(state), tick_time)
         before = state.to_bytes()
         fired = len(out), len(synthesised)
         evaluations = super().tick_in_place(state, tick_time, out, synthesised)
