@@ -287,13 +287,14 @@ def _traffic(seed: int) -> list[tuple[str, bytes, bytes]]:
 
 def _run(
     inputs: list[tuple[str, bytes, bytes]], *, skip_quiet: bool
-) -> tuple[list[tuple[str, bytes | None, bytes]], dict[str, bytes], int]:
+) -> tuple[list[tuple[str, bytes | None, bytes]], dict[str, bytes], int, dict[str, float]]:
     table = CountingReads()
+    metrics = ProcessorMetrics()
     step = VisitorStep(
         Engine(compile_rules(CLOCK_RULES)),
         table,
         OnlineIndex(),
-        ProcessorMetrics(),
+        metrics,
         max_event_bytes=4096,
         full_topic=FULL,
         skip_quiet=skip_quiet,
@@ -302,7 +303,14 @@ def _run(
     for offset, (topic, key, value) in enumerate(inputs):
         for out in step.handle(topic, 0, offset, key, value).outgoing:
             sent.append((out.topic, out.key, out.value))
-    return sent, dict(table), table.reads
+    visits = {
+        outcome: metrics.registry.get_sample_value(
+            "footfall_processor_tick_visitors_total", {"outcome": outcome}
+        )
+        or 0.0
+        for outcome in ("evaluated", "passed_over")
+    }
+    return sent, dict(table), table.reads, visits
 
 
 class CountingReads(dict[str, bytes]):
@@ -319,11 +327,15 @@ def test_ticks_passing_over_quiet_visitors_change_nothing_in_what_comes_out() ->
     fewer = 0
     for seed in range(6):
         inputs = _traffic(seed)
-        every_visit, table, reads = _run(inputs, skip_quiet=False)
-        skipping, skipped_table, skipped_reads = _run(inputs, skip_quiet=True)
+        every_visit, table, reads, all_visits = _run(inputs, skip_quiet=False)
+        skipping, skipped_table, skipped_reads, visits = _run(inputs, skip_quiet=True)
         assert skipping == every_visit
         assert skipped_table == table
         assert len(every_visit) > 40
         fewer += reads - skipped_reads
+        # the metric tells evaluated from passed-over visitors; together: all online ones
+        assert all_visits["passed_over"] == 0
+        assert visits["passed_over"] > 0
+        assert visits["evaluated"] + visits["passed_over"] == all_visits["evaluated"]
     # the ticks read far fewer states: quiet visitors were passed over
     assert fewer > 500

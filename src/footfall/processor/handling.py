@@ -158,11 +158,14 @@ class VisitorStep:
         out: list[Outgoing] = []
         at = tick.time
         holds = self.engine.span_holds
+        online = self.index.count(partition)
         visitors = (
             self.index.due(partition, lambda span: holds(span, at))
             if self.skip_quiet
             else self.index.visitors(partition)
         )
+        self.metrics.tick_visitors.labels("evaluated").inc(len(visitors))
+        self.metrics.tick_visitors.labels("passed_over").inc(online - len(visitors))
         for visitor_id in visitors:
             stored = self.table.get(visitor_id)
             if stored is None:

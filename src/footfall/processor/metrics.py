@@ -59,6 +59,12 @@ class ProcessorMetrics:
             "How late the last tick was evaluated after its tick time",
             registry=r,
         )
+        self.tick_visitors = Counter(
+            "footfall_processor_tick_visitors",
+            "Online visitors at ticks: evaluated, or passed over (the tick would change nothing)",
+            ["outcome"],
+            registry=r,
+        )
         self.online_visitors = Gauge(
             "footfall_processor_online_visitors",
             "Online visitors in the partitions this instance owns",

@@ -48,7 +48,10 @@ class OnlineIndex:
     def partitions(self) -> list[int]:
         return sorted(self._by_partition)
 
-    def count(self) -> int:
+    def count(self, partition: int | None = None) -> int:
+        """Online visitors of ``partition``, or of all partitions."""
+        if partition is not None:
+            return len(self._by_partition.get(partition, ()))
         return sum(len(members) for members in self._by_partition.values())
 
     def replace(self, entries: Iterable[tuple[int, str]]) -> None:
