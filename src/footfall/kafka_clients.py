@@ -9,7 +9,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from footfall.settings import Settings
 
-__all__ = ["make_admin", "make_consumer", "make_producer"]
+__all__ = ["MAX_RECORD_BYTES", "make_admin", "make_consumer", "make_producer"]
+
+#: The largest record footfall publishes: below the producers' ``max_request_size``
+#: (1 MiB, aiokafka's default) and the broker's default ``message.max.bytes``, with room
+#: for the record's own overhead. Anything larger would be refused by the producer.
+MAX_RECORD_BYTES = 1_000_000
 
 
 def make_producer(settings: Settings, **kwargs: Any) -> AIOKafkaProducer:

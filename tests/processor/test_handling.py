@@ -9,6 +9,7 @@ import orjson
 from footfall.engine.engine import Engine, EngineConfig
 from footfall.engine.state import VisitorState
 from footfall.events import format_time
+from footfall.kafka_clients import MAX_RECORD_BYTES
 from footfall.processor.handling import VisitorStep
 from footfall.processor.metrics import ProcessorMetrics
 from footfall.processor.online_index import OnlineIndex
@@ -339,3 +340,69 @@ def test_ticks_passing_over_quiet_visitors_change_nothing_in_what_comes_out() ->
         assert visits["evaluated"] + visits["passed_over"] == all_visits["evaluated"]
     # the ticks read far fewer states: quiet visitors were passed over
     assert fewer > 500
+
+
+def test_a_command_too_large_for_kafka_becomes_a_dead_letter_of_its_input() -> None:
+    from footfall.processor.faust_app import InputMessage
+
+    huge = {
+        "kind": "send_email",
+        "to": ["sales@example.com"],
+        "subject": "Big",
+        "body": "{{current_page_title}}" * 20,
+    }
+    rules = [
+        {"id": "huge", "name": "Huge", "event": "online_activity", "actions": [huge]},
+        {
+            "id": "huge-throttled",
+            "name": "Huge, once a minute",
+            "event": "online_activity",
+            "actions": [{**huge, "max_frequency": "1m", "per": "rule"}],
+        },
+        {
+            "id": "small",
+            "name": "Small",
+            "event": "online_activity",
+            "actions": [{"kind": "log_to_file", "file": "v.log"}],
+        },
+    ]
+    metrics = ProcessorMetrics()
+    table: dict[str, bytes] = {}
+    step = VisitorStep(
+        Engine(compile_rules(rules)),
+        table,
+        OnlineIndex(),
+        metrics,
+        max_event_bytes=65536,
+        full_topic=FULL,
+    )
+    view = orjson.dumps(
+        {
+            "type": "page_view",
+            "visitor_id": "v",
+            "time": "2026-03-02T10:00:00Z",
+            "event_id": "e1",
+            "url": "https://example.com/",
+            "title": "t" * 60_000,
+        }
+    )
+    out = step.handle_batch([InputMessage("visitor-events", 3, 17, b"v", view)])
+    by_topic: dict[str, list[bytes]] = {}
+    for o in out:
+        by_topic.setdefault(o.topic, []).append(o.value)
+        assert len(o.value) <= MAX_RECORD_BYTES
+    # the small rule's command goes out; the two huge ones (one of them through the
+    # throttle topic) are dead letters naming their rule, with the input's position
+    [small] = by_topic["actions"]
+    assert orjson.loads(small)["rule"]["id"] == "small"
+    assert "throttle" not in by_topic
+    letters = [orjson.loads(v) for v in by_topic["dead-letters"]]
+    assert [letter["reason"] for letter in letters] == ["output_too_large"] * 2
+    assert sorted(letter["error"].split("(rule ")[1].split(",")[0] for letter in letters) == [
+        "huge",
+        "huge-throttled",
+    ]
+    assert letters[0]["source"] == {"topic": "p.visitor-events", "partition": 3, "offset": 17}
+    assert letters[0]["payload"] == view.decode()
+    # the state was stored all the same: the view counted
+    assert VisitorState.from_bytes(table["v"]).hits == 1

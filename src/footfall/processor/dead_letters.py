@@ -3,8 +3,8 @@
 A dead letter is ``{"reason", "error", "source": {topic, partition, offset},
 "payload"}`` (SPEC §1). The payload is the message as text when it is UTF-8, else
 base64 with ``"payload_encoding": "base64"`` beside it. Payloads are cut to
-:data:`MAX_PAYLOAD_CHARS` characters in the in-memory ring only (the topic keeps them
-whole, up to the input limit).
+:data:`MAX_PAYLOAD_CHARS` characters in the in-memory ring; the topic keeps them whole
+unless the dead letter would pass what Kafka takes (then its beginning is kept).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from footfall.compacted_topic import ConfigRecord, ConfigTopicReader
+from footfall.kafka_clients import MAX_RECORD_BYTES
 from footfall.settings import Settings
 
 __all__ = ["DeadLetter", "DeadLetterRing", "dead_letter"]
@@ -46,8 +47,12 @@ def dead_letter(
     offset: int,
     key: bytes | None,
     payload: bytes | None,
+    most: int = MAX_RECORD_BYTES,
 ) -> DeadLetter:
-    """The dead letter for a message rejected at ``topic[partition]@offset``."""
+    """The dead letter for a message rejected at ``topic[partition]@offset``.
+
+    A dead letter that would pass ``most`` bytes keeps only the beginning of the payload
+    (``"payload_truncated": true``, ``"payload_bytes"``: the size received)."""
     record: dict[str, Any] = {
         "reason": reason,
         "error": error,
@@ -61,7 +66,21 @@ def dead_letter(
         except UnicodeDecodeError:
             record["payload"] = base64.b64encode(payload).decode("ascii")
             record["payload_encoding"] = "base64"
-    return DeadLetter(key=key, value=orjson.dumps(record), reason=reason)
+    value = orjson.dumps(record)
+    if len(value) > most and payload is not None:
+        # a payload near Kafka's limit (or one JSON escaping blows up) would make the
+        # dead letter itself unpublishable: keep its beginning and say so
+        text = record["payload"]
+        record["payload_truncated"] = True
+        record["payload_bytes"] = len(payload)
+        keep = most // 2
+        while True:
+            record["payload"] = text[:keep]
+            value = orjson.dumps(record)
+            if len(value) <= most:
+                break
+            keep //= 2
+    return DeadLetter(key=key, value=value, reason=reason)
 
 
 class DeadLetterRing:

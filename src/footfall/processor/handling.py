@@ -20,6 +20,7 @@ from footfall.engine.commands import Candidate
 from footfall.engine.engine import Engine, Outcome
 from footfall.engine.state import VisitorState
 from footfall.events import EventError, parse_control, parse_event
+from footfall.kafka_clients import MAX_RECORD_BYTES
 from footfall.processor.dead_letters import dead_letter
 from footfall.processor.metrics import ProcessorMetrics
 from footfall.processor.online_index import OnlineIndex
@@ -106,8 +107,29 @@ class VisitorStep:
                 result = self.reject(
                     m.topic, m.partition, m.offset, m.key, m.value, "processing_error", error
                 )
-            out.extend(result.outgoing)
+            out.extend(self._fit(result.outgoing, m))
         return group_throttled(out)
+
+    def _fit(self, outgoing: list[Outgoing], m: InputMessage) -> list[Outgoing]:
+        """``outgoing`` with every message Kafka would refuse (over
+        :data:`~footfall.kafka_clients.MAX_RECORD_BYTES`, a command whose templates
+        rendered huge values) replaced by a dead letter of the input that caused it."""
+        if all(len(o.value) <= MAX_RECORD_BYTES for o in outgoing):
+            return outgoing
+        fitted: list[Outgoing] = []
+        for o in outgoing:
+            if len(o.value) <= MAX_RECORD_BYTES:
+                fitted.append(o)
+                continue
+            error = (
+                f"{_describe(o)} is {len(o.value):,} bytes, more than the "
+                f"{MAX_RECORD_BYTES:,} a Kafka record may have: not published"
+            )
+            rejected = self.reject(
+                m.topic, m.partition, m.offset, m.key, m.value, "output_too_large", error
+            )
+            fitted.extend(rejected.outgoing)
+        return fitted
 
     def handle(
         self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None
@@ -241,6 +263,19 @@ class VisitorStep:
             payload=value,
         )
         return StepResult([Outgoing("dead-letters", letter.key, letter.value)], "invalid")
+
+
+def _describe(o: Outgoing) -> str:
+    """What an outgoing message is, for an error message: the command's id and rule."""
+    try:
+        data = orjson.loads(o.value)
+        command = data.get("command", data) if o.topic == THROTTLE else data
+        return (
+            f"the {o.topic} message of command {command['command_id']} "
+            f"(rule {command['rule']['id']}, {command['action']['kind']})"
+        )
+    except Exception:  # noqa: BLE001 - only for the message
+        return f"a {o.topic} message"
 
 
 #: Largest throttle message built by merging (Kafka refuses records over 1 MB by default).

@@ -59,6 +59,11 @@ class ProcessorMetrics:
             "How late the last tick was evaluated after its tick time",
             registry=r,
         )
+        self.publish_retries = Counter(
+            "footfall_processor_publish_retries",
+            "Batches whose output was published again after Kafka did not acknowledge it",
+            registry=r,
+        )
         self.tick_visitors = Counter(
             "footfall_processor_tick_visitors",
             "Online visitors at ticks: evaluated, or passed over (the tick would change nothing)",

@@ -13,7 +13,7 @@ import gc
 import logging
 import socket
 import time as _time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -39,6 +39,7 @@ from footfall.processor.handling import Outgoing, VisitorStep
 from footfall.processor.metrics import ProcessorMetrics
 from footfall.processor.online_index import OnlineIndex
 from footfall.processor.partitioning import partition_for
+from footfall.processor.publishing import publish_until_acknowledged
 from footfall.processor.rule_book import RuleBook
 from footfall.processor.throttling import ThrottleStep
 from footfall.processor.web import build_web_app
@@ -214,9 +215,14 @@ class Processor:
         return parts
 
     async def _publish(self, messages: list[Outgoing]) -> None:
-        """Produce a batch's output and wait until Kafka has acknowledged all of it."""
-        if not messages:
-            return
+        """Produce a batch's output and wait until Kafka has acknowledged all of it,
+        trying again for as long as that fails (see :mod:`.publishing`)."""
+        if messages:
+            await publish_until_acknowledged(
+                self._send_all, messages, on_retry=self.metrics.publish_retries.inc
+            )
+
+    async def _send_all(self, messages: Sequence[Outgoing]) -> None:
         producer = self._producer
         assert producer is not None
         topic = self.settings.topic
