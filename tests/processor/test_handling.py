@@ -17,7 +17,7 @@ from footfall.processor.throttling import ThrottleStep
 from footfall.processor.ticks import Tick, encode_tick
 from footfall.rules import compile_rules
 
-RULES = [
+RULES: list[dict[str, object]] = [
     {
         "id": "every-view",
         "name": "Every view",
@@ -40,10 +40,25 @@ RULES = [
 FULL = {"visitor-events": "p.visitor-events", "control": "p.control", "ticks": "p.ticks"}
 
 
-def _step(table: dict[str, bytes]) -> tuple[VisitorStep, OnlineIndex, ProcessorMetrics]:
+def _step(
+    table: dict[str, bytes],
+    rules: list[dict[str, object]] = RULES,
+    *,
+    idle_timeout: float = 600.0,
+    max_event_bytes: int = 4096,
+    skip_quiet: bool = True,
+) -> tuple[VisitorStep, OnlineIndex, ProcessorMetrics]:
     index, metrics = OnlineIndex(), ProcessorMetrics()
-    engine = Engine(compile_rules(RULES), EngineConfig(idle_timeout=600.0))
-    step = VisitorStep(engine, table, index, metrics, max_event_bytes=4096, full_topic=FULL)
+    engine = Engine(compile_rules(rules), EngineConfig(idle_timeout=idle_timeout))
+    step = VisitorStep(
+        engine,
+        table,
+        index,
+        metrics,
+        max_event_bytes=max_event_bytes,
+        full_topic=FULL,
+        skip_quiet=skip_quiet,
+    )
     return step, index, metrics
 
 
@@ -218,7 +233,7 @@ def test_merged_throttle_messages_stay_under_the_size_limit_and_in_order() -> No
     ]
 
 
-CLOCK_RULES = [
+CLOCK_RULES: list[dict[str, object]] = [
     {
         "id": "long-visit",
         "name": "Long visit",
@@ -290,16 +305,7 @@ def _run(
     inputs: list[tuple[str, bytes, bytes]], *, skip_quiet: bool
 ) -> tuple[list[tuple[str, bytes | None, bytes]], dict[str, bytes], int, dict[str, float]]:
     table = CountingReads()
-    metrics = ProcessorMetrics()
-    step = VisitorStep(
-        Engine(compile_rules(CLOCK_RULES)),
-        table,
-        OnlineIndex(),
-        metrics,
-        max_event_bytes=4096,
-        full_topic=FULL,
-        skip_quiet=skip_quiet,
-    )
+    step, _, metrics = _step(table, CLOCK_RULES, idle_timeout=900.0, skip_quiet=skip_quiet)
     sent = []
     for offset, (topic, key, value) in enumerate(inputs):
         for out in step.handle(topic, 0, offset, key, value).outgoing:
@@ -351,7 +357,7 @@ def test_a_command_too_large_for_kafka_becomes_a_dead_letter_of_its_input() -> N
         "subject": "Big",
         "body": "{{current_page_title}}" * 20,
     }
-    rules = [
+    rules: list[dict[str, object]] = [
         {"id": "huge", "name": "Huge", "event": "online_activity", "actions": [huge]},
         {
             "id": "huge-throttled",
@@ -366,16 +372,8 @@ def test_a_command_too_large_for_kafka_becomes_a_dead_letter_of_its_input() -> N
             "actions": [{"kind": "log_to_file", "file": "v.log"}],
         },
     ]
-    metrics = ProcessorMetrics()
     table: dict[str, bytes] = {}
-    step = VisitorStep(
-        Engine(compile_rules(rules)),
-        table,
-        OnlineIndex(),
-        metrics,
-        max_event_bytes=65536,
-        full_topic=FULL,
-    )
+    step, _, _ = _step(table, rules, max_event_bytes=65536)
     view = orjson.dumps(
         {
             "type": "page_view",
