@@ -54,6 +54,7 @@ _INF = float("inf")
 #: the first time something may be due, the time-only results at the evaluation); a
 #: tuple of atoms, so the garbage collector stops tracking it.
 QuietSpan = tuple[object, float, float, tuple[bool, ...]]
+
 _MAX_DERIVED_KEY = 100
 #: Above this many per-visitor throttle marks, spent ones are dropped when a rule fires
 #: (and all of them when a session ends).
