@@ -175,3 +175,58 @@ async def test_bad_input_goes_to_dead_letters_while_good_events_flow(
         if s.name.endswith("_total")
     }
     assert counted == {"not_json": 2, "missing_field": 1, "too_large": 1, "unknown_type": 2}
+
+
+async def test_a_command_too_large_for_kafka_is_dead_lettered_and_the_rest_flows(
+    kafka_settings: Settings,
+) -> None:
+    settings = kafka_settings
+    huge = {
+        "id": "huge",
+        "name": "Every title, twenty times",
+        "event": "online_activity",
+        "actions": [
+            {
+                "kind": "send_email",
+                "to": ["a@example.com"],
+                "subject": "Big",
+                "body": "{{current_page_title}}" * 20,
+            }
+        ],
+    }
+    records = [rule_record(compile_rule(_rule("hi"))), rule_record(compile_rule(huge))]
+    await publish(settings, settings.topic("rules"), records)
+    actions = TopicCollector(settings, settings.topic("actions"))
+    letters = TopicCollector(settings, settings.topic("dead-letters"))
+    await actions.start()
+    await letters.start()
+    processor = await _started(settings)
+    try:
+        titled = orjson.dumps(
+            {
+                "type": "page_view",
+                "visitor_id": "v1",
+                "time": "2026-03-02T10:00:00Z",
+                "event_id": "titled",
+                "url": "https://example.com/",
+                "title": "t" * 60_000,  # 1.2 MB once the template repeats it
+            }
+        )
+        events = settings.topic("visitor-events")
+        await produce(settings, events, [(b"v1", titled), (b"v1", _view("v1", 5))])
+        got = await actions.wait_for(lambda seen: len(seen) == 3)
+        [letter] = await letters.wait_for(lambda seen: len(seen) == 1)
+    finally:
+        await processor.stop()
+        await actions.stop()
+        await letters.stop()
+    # "greet" fired on both views, "huge" only fits on the untitled one
+    assert sorted((c["rule"]["id"], c["trigger"]["event_id"]) for c in got) == [
+        ("greet", "titled"),
+        ("greet", "v1-5"),
+        ("huge", "v1-5"),
+    ]
+    assert letter["reason"] == "output_too_large"
+    assert "rule huge" in letter["error"] and "send_email" in letter["error"]
+    assert letter["source"]["topic"] == events and letter["source"]["offset"] == 0
+    assert processor.metrics.publish_retries._value.get() == 0
