@@ -29,6 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -39,6 +40,7 @@ from footfall.events import format_time
 from footfall.kafka_clients import make_consumer, make_producer
 from footfall.processor.faust_app import internal_topics
 from footfall.processor.service import Processor
+from footfall.processor.testing import fast_options
 from footfall.rules import compile_rule, compile_rules, load_rule_files
 from footfall.settings import Settings
 from footfall.topics import ensure_topics
@@ -128,10 +130,12 @@ class ProcessorRun:
     cpu: float
 
 
-async def run_processor(settings: Settings, total: int) -> tuple[Processor, ProcessorRun]:
-    # Faust's settings as `footfall processor` runs them (the tests' fast_options commit
-    # every 0.5 s instead of 2.8 s: ≈ 5 % more CPU here)
-    processor = Processor(settings, ticks=False)
+async def run_processor(
+    settings: Settings, total: int, faust_options: dict[str, Any]
+) -> tuple[Processor, ProcessorRun]:
+    # Faust's settings as `footfall processor` runs them unless --fast-commits (the
+    # tests' fast_options: commits every 0.5 s instead of 2.8 s)
+    processor = Processor(settings, ticks=False, faust_options=faust_options)
     metrics = processor.metrics
     cpu_started = time.process_time()
     started = time.perf_counter()
@@ -260,7 +264,8 @@ async def main_async(a: argparse.Namespace) -> None:
         raw_rate = total / raw_seconds
         print(f"(a) raw pipe (consume, orjson parse, produce): {raw_rate:,.0f} events/s")
 
-        processor, run = await run_processor(settings, total)
+        options = fast_options() if a.fast_commits else {}
+        processor, run = await run_processor(settings, total, options)
         try:
             # like (a), from the first event handled to the last command written
             proc_rate = total / (run.done - run.first)
@@ -301,6 +306,11 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument(
         "--store", default="memory://", help="the processor's table store (rocksdb:// as deployed)"
+    )
+    ap.add_argument(
+        "--fast-commits",
+        action="store_true",
+        help="the tests' Faust settings (offsets committed every 0.5 s instead of 2.8 s)",
     )
     ap.add_argument("--rate", type=int, default=2000, help="offered load for latency")
     ap.add_argument("--seconds", type=float, default=15.0, help="latency phase length")
