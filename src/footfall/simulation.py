@@ -29,7 +29,7 @@ from footfall.engine import (
     VisitorState,
     feedback_for,
 )
-from footfall.engine.engine import QuietSpan
+from footfall.engine.quiet import QuietSpan
 from footfall.events import Control, Event
 from footfall.rules import RuleSet
 

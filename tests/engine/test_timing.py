@@ -6,7 +6,8 @@ import random
 
 from footfall.engine import Engine, VisitorState
 from footfall.engine.commands import Candidate
-from footfall.engine.engine import EngineContext, QuietSpan
+from footfall.engine.engine import EngineContext
+from footfall.engine.quiet import QuietSpan
 from footfall.engine.timing import TickPlan, time_dependent
 from footfall.events import Event, format_time
 from footfall.rules import RuleSet

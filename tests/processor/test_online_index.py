@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from footfall.engine.engine import QuietSpan
+from footfall.engine.quiet import QuietSpan
 from footfall.processor.online_index import OnlineIndex
 
 

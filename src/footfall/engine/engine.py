@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from footfall.engine.commands import Candidate, Evaluation, Trigger
 from footfall.engine.facts import EngineContext, facts_at, tick_facts
-from footfall.engine.horizon import MARGIN
+from footfall.engine.quiet import QuietSpan, quiet_span, span_holds, still_quiet
 from footfall.engine.state import VisitorState
 from footfall.engine.throttle import pass_mark, prune_marks
 from footfall.engine.timing import TickPlan
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from footfall.rules import CompiledRule, RuleSet
     from footfall.settings import Settings
 
-__all__ = ["MAX_DEPTH", "RULE_EVENT_OF", "Engine", "EngineConfig", "Outcome", "QuietSpan"]
+__all__ = ["MAX_DEPTH", "RULE_EVENT_OF", "Engine", "EngineConfig", "Outcome"]
 
 #: Events deeper than this in a cascade fire no rule (SPEC §5).
 MAX_DEPTH = 3
@@ -48,13 +48,6 @@ RULE_EVENT_OF: Mapping[str, str] = {
     "purge": "online_visitor_purged",
 }
 _ONLINE = "online_activity"
-_INF = float("inf")
-
-#: What :meth:`Engine.quiet_span` returns: (the rules' plan token, the evaluation time,
-#: the first time something may be due, the time-only results at the evaluation); a
-#: tuple of atoms, so the garbage collector stops tracking it.
-QuietSpan = tuple[object, float, float, tuple[bool, ...]]
-
 _MAX_DERIVED_KEY = 100
 #: Above this many per-visitor throttle marks, spent ones are dropped when a rule fires
 #: (and all of them when a session ends).
@@ -217,74 +210,17 @@ class Engine:
 
     def quiet_span(self, state: VisitorState) -> QuietSpan | None:
         """The ticks that would leave the visitor exactly as it is, firing nothing, as long
-        as nothing else happens to it (see :meth:`span_holds`); ``None``: the next tick
-        must visit it.
-
-        Ask right after the engine handled ``state`` (an event, a control message or a
-        tick): only a state the engine evaluated itself carries what its last
-        ``online_activity`` evaluation found, not one just decoded. A processor keeps the
-        span beside its list of online visitors and skips them on ticks it covers,
-        without reading or decoding their state.
-        """
-        timeout = self.config.invitation_timeout
-        until = _INF
-        if timeout > 0:
-            for sent_at, _ in state.pending.values():
-                due = sent_at + timeout  # as _expire_invitations compares
-                if due < until:
-                    until = due
-        since = -_INF
-        now: tuple[bool, ...] = ()
+        as nothing else happens to it (see :mod:`.quiet`); ``None``: the next tick must
+        visit it. Ask right after the engine handled ``state``: a state just decoded
+        carries none of the engine's last evaluation."""
         plan = self._built if self._built is not None else self._plan
-        if state.online:
-            # the idle end, kept clear of rounding (a - b >= c is not always a >= b + c)
-            until = min(until, state.last_activity + self.config.idle_timeout - MARGIN)
-            if plan.count:
-                if not (
-                    state._evaluated is plan.token
-                    and not state._chat_changed
-                    and state._settled is not None
-                ):
-                    return None
-                self._bounds(state, plan)
-                since = state._settled_at
-                until = min(until, state._quiet_until)
-                now = state._quiet_now or ()
-        return (plan.token, since, until, now)
+        config = self.config
+        return quiet_span(state, plan, config.idle_timeout, config.invitation_timeout)
 
     def span_holds(self, span: QuietSpan | None, tick_time: float) -> bool:
-        """Whether a tick at ``tick_time`` falls in ``span`` (from :meth:`quiet_span`):
-        under the same rules, after the evaluation, before anything is due, with the same
-        results for the rules' time-only conditions."""
-        if span is None:
-            return False
-        token, since, until, now = span
+        """Whether a tick at ``tick_time`` falls inside ``span`` (from :meth:`quiet_span`)."""
         plan = self._built if self._built is not None else self._plan
-        if token is not plan.token or not since <= tick_time < until:
-            return False
-        return not now or now == plan.now_values(tick_time)
-
-    @staticmethod
-    def _bounds(state: VisitorState, plan: TickPlan) -> None:
-        """Bounds of the last evaluation, computed at its time on first use."""
-        if state._quiet_now is None:
-            at = state._settled_at
-            assert state._settled is not None
-            state._quiet_until = plan.quiet_until(state, state._armed, state._settled, at)
-            state._quiet_now = plan.now_values(at)
-
-    def _quiet(self, state: VisitorState, now: float, plan: TickPlan) -> bool:
-        """Whether the visitor's last ``online_activity`` evaluation still holds at ``now``."""
-        if (
-            state._evaluated is plan.token
-            and not state._chat_changed
-            and state._settled is not None
-            and state._settled_at <= now
-        ):
-            self._bounds(state, plan)
-            # nothing the rules read changed since the last evaluation (see .horizon)
-            return now < state._quiet_until and state._quiet_now == plan.now_values(now)
-        return False
+        return span_holds(plan, span, tick_time)
 
     def _tick_online(self, state: VisitorState, now: float, out: list[Candidate]) -> int:
         """Evaluate ``online_activity`` at a tick; fire only rules with a rising edge."""
@@ -292,7 +228,7 @@ class Engine:
         count = plan.count
         if not count:
             return 0
-        if self._quiet(state, now, plan):
+        if still_quiet(state, now, plan):
             return count
         ctx = EngineContext(state, now, tick_facts(state, now))
         held = self._online(state, ctx)

@@ -216,7 +216,8 @@ class VisitorStep:
             if encoded != stored:
                 self.table[visitor_id] = encoded
             if state.online or state.pending:
-                self.index.mark(partition, visitor_id, True, self.engine.quiet_span(state))
+                span = self.engine.quiet_span(state) if self.skip_quiet else None
+                self.index.mark(partition, visitor_id, True, span)
             else:
                 self.index.mark(partition, visitor_id, False)
         for event in outcome.synthesised:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from footfall.engine.engine import QuietSpan
+from footfall.engine.quiet import QuietSpan
 
 __all__ = ["OnlineIndex"]
 
