@@ -41,6 +41,7 @@ from footfall.kafka_clients import make_consumer, make_producer
 from footfall.processor.faust_app import internal_topics
 from footfall.processor.service import Processor
 from footfall.processor.testing import fast_options
+from footfall.processor.ticks import Tick, encode_tick
 from footfall.rules import compile_rule, compile_rules, load_rule_files
 from footfall.settings import Settings
 from footfall.topics import ensure_topics
@@ -228,6 +229,26 @@ async def latency(settings: Settings, rate: int, seconds: float) -> list[float]:
     return [float(got[k] - sent[k]) for k in sent if k in got]
 
 
+async def send_ticks(settings: Settings, every: float, *, once: bool = False) -> None:
+    """Send a tick to every partition every ``every`` seconds at the wall-clock time, as
+    the group leader would (the processor itself runs with its tick sender off: during
+    (b) ticks would end the workload's sessions, whose times are in the past)."""
+    producer = make_producer(settings, linger_ms=0)
+    await producer.start()
+    try:
+        while True:
+            await asyncio.sleep(every)
+            value = encode_tick(Tick(time.time(), time.time()))
+            for partition in range(settings.partitions):
+                await producer.send_and_wait(
+                    settings.topic("ticks"), value, key=b"tick", partition=partition
+                )
+            if once:
+                return
+    finally:
+        await producer.stop()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -283,7 +304,38 @@ async def main_async(a: argparse.Namespace) -> None:
                 f"({metrics.throttle_routed:,} candidates through the throttle topic)"
             )
             await asyncio.sleep(1.0)  # let commits and changelog writes settle
-            waits = await asyncio.to_thread(latency_in_child, settings, a.rate, a.seconds)
+            ticker = None
+            if a.tick_every:
+                # a first tick ends the workload's sessions, idle since its times (a live
+                # processor has ended them tick by tick); then ticks run as usual
+                started = time.perf_counter()
+                await send_ticks(settings, 0.0, once=True)
+                while metrics.online_visitors._value.get() > 0:  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+                print(
+                    "a first tick ended the workload's idle sessions in "
+                    f"{time.perf_counter() - started:.2f} s"
+                )
+                ticker = asyncio.create_task(send_ticks(settings, a.tick_every))
+            try:
+                waits = await asyncio.to_thread(latency_in_child, settings, a.rate, a.seconds)
+            finally:
+                if ticker is not None:
+                    ticker.cancel()
+            if ticker is not None:
+                await asyncio.sleep(0.5)
+                visits = {
+                    outcome: metrics.registry.get_sample_value(
+                        "footfall_processor_tick_visitors_total", {"outcome": outcome}
+                    )
+                    or 0
+                    for outcome in ("evaluated", "passed_over")
+                }
+                print(
+                    f"ticks every {a.tick_every:g} s during the latency phase: "
+                    f"{visits['evaluated']:,.0f} visitors evaluated, "
+                    f"{visits['passed_over']:,.0f} passed over"
+                )
             if waits:
                 print(
                     f"latency at {a.rate:,} events/s for {a.seconds:.0f} s "
@@ -311,6 +363,13 @@ def main() -> None:
         "--fast-commits",
         action="store_true",
         help="the tests' Faust settings (offsets committed every 0.5 s instead of 2.8 s)",
+    )
+    ap.add_argument(
+        "--tick-every",
+        type=float,
+        default=0.0,
+        help="send ticks every S seconds during the latency phase, after one that ends "
+        "the workload's idle sessions (default: no ticks)",
     )
     ap.add_argument("--rate", type=int, default=2000, help="offered load for latency")
     ap.add_argument("--seconds", type=float, default=15.0, help="latency phase length")
