@@ -26,7 +26,7 @@ def _rule(subject: str, rule_id: str = "greet") -> dict[str, object]:
     }
 
 
-def _view(visitor: str, n: int) -> bytes:
+def _view(visitor: str, n: int, **fields: str) -> bytes:
     return orjson.dumps(
         {
             "type": "page_view",
@@ -34,6 +34,7 @@ def _view(visitor: str, n: int) -> bytes:
             "time": f"2026-03-02T10:00:{n:02d}Z",
             "event_id": f"{visitor}-{n}",
             "url": "https://example.com/",
+            **fields,
         }
     )
 
@@ -202,16 +203,8 @@ async def test_a_command_too_large_for_kafka_is_dead_lettered_and_the_rest_flows
     await letters.start()
     processor = await _started(settings)
     try:
-        titled = orjson.dumps(
-            {
-                "type": "page_view",
-                "visitor_id": "v1",
-                "time": "2026-03-02T10:00:00Z",
-                "event_id": "titled",
-                "url": "https://example.com/",
-                "title": "t" * 60_000,  # 1.2 MB once the template repeats it
-            }
-        )
+        # a title of 60,000 characters: 1.2 MB once the template repeats it
+        titled = _view("v1", 0, event_id="titled", title="t" * 60_000)
         events = settings.topic("visitor-events")
         await produce(settings, events, [(b"v1", titled), (b"v1", _view("v1", 5))])
         got = await actions.wait_for(lambda seen: len(seen) == 3)
