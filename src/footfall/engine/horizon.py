@@ -97,16 +97,7 @@ def _minutes(field: str, ops: Mapping[Any, Any]) -> Horizon | None:
         if start is None:
             return _INF  # no clocks without a session
         anchor = start if duration else state.last_activity
-        # _crossing of the crossing times, without building their list (the hot case)
-        best = _INF
-        for s in seconds:
-            t = anchor + s
-            if t > now + MARGIN:
-                if t - MARGIN < best:
-                    best = t - MARGIN
-            elif t > now - MARGIN:
-                return now
-        return best
+        return _crossing([anchor + s for s in seconds], now)
 
     return horizon
 

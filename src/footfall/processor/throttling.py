@@ -4,9 +4,8 @@ Candidates of actions with ``max_frequency`` and ``per: rule`` are published to 
 internal ``<prefix>throttle`` topic keyed by ``<rule id>#<action index>`` (the
 candidates of one key from one visitor batch as one message, a JSON list in firing
 order), so every firing of one rule action reaches the same partition, hence one
-agent. That agent
-keeps the action's throttle mark in a changelog-backed table under the same key,
-admits or suppresses the candidate with the engine's
+agent. That agent keeps the action's throttle mark in a changelog-backed table under
+the same key, admits or suppresses the candidate with the engine's
 :func:`~footfall.engine.throttle.admit` and writes the admitted command to
 ``actions`` keyed by visitor id.
 """
