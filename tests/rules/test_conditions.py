@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from footfall.rules import RuleSet, compile_rule
+from footfall.rules import RuleSet, compile_rule, conditions
 
 from .helpers import ctx, holds, raw_rule
 
@@ -85,6 +85,24 @@ def test_identical_leaves_are_evaluated_once_per_matching_call() -> None:
     ]
     counting = CountingContext({"site": "main"})
     assert RuleSet(rules).matching("online_activity", counting) == []
+    assert counting.reads["window:hits"] == 1
+
+
+def test_the_intern_table_is_bounded_and_still_shares_after_a_reset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(conditions, "_INTERNED", {})
+    monkeypatch.setattr(conditions, "MAX_INTERNED", 8)
+    for i in range(40):  # rule changes over a long run: ever new conditions
+        compile_rule(raw_rule(id=f"r{i}", when={"hits": {"gte": i}}))
+        assert len(conditions._INTERNED) <= 8
+    shared = {"all": [{"site": {"eq": "main"}}, {"hits": {"gte": 2, "window": "5m"}}]}
+    first = compile_rule(raw_rule(id="a", when=shared))
+    second = compile_rule(raw_rule(id="b", when=shared))
+    assert first.when is not None and second.when is not None
+    assert first.when.test is second.when.test
+    counting = CountingContext({"site": "main"})
+    assert RuleSet([first, second]).matching("online_activity", counting) == []
     assert counting.reads["window:hits"] == 1
 
 

@@ -289,23 +289,34 @@ class Candidate:
             "now": self.now,
         }
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Candidate:
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> Candidate:
         """A candidate read back from its dict (already built: no rule needed)."""
-        command = Command.from_dict(data["command"])
-        candidate = cls.__new__(cls)
-        candidate.rule = candidate.action = candidate.evaluation = None
-        candidate.visitor_id = command.visitor_id
-        candidate.trigger = command.trigger
-        candidate.identity = ""
-        candidate.caused_by = command.caused_by
-        candidate.suppressed = command.suppressed_since_last
-        candidate.max_frequency = float(data["max_frequency"])
-        candidate.per = str(data["per"])
-        candidate.now = float(data["now"])
-        candidate.throttle_key = f"{command.rule.id}#{command.action_index}"
-        candidate._command = command
-        return candidate
+        return _ReadBack(
+            Command.from_dict(data["command"]),
+            float(data["max_frequency"]),
+            str(data["per"]),
+            float(data["now"]),
+        )
 
     def __repr__(self) -> str:
         return f"Candidate({self.throttle_key!r}, {self.visitor_id!r}, {self.trigger!r})"
+
+
+class _ReadBack(Candidate):
+    """A candidate read back from its dict: its command is built, it has no rule."""
+
+    __slots__ = ()
+
+    def __init__(self, command: Command, max_frequency: float, per: str, now: float) -> None:
+        self.rule = self.action = self.evaluation = None
+        self.visitor_id = command.visitor_id
+        self.trigger = command.trigger
+        self.identity = ""
+        self.caused_by = command.caused_by
+        self.suppressed = command.suppressed_since_last
+        self.max_frequency = max_frequency
+        self.per = per
+        self.now = now
+        self.throttle_key = f"{command.rule.id}#{command.action_index}"
+        self._command = command

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from footfall.engine.commands import Candidate, Evaluation, Trigger
 from footfall.engine.facts import EngineContext, facts_at, tick_facts
 from footfall.engine.quiet import QuietSpan, quiet_span, span_holds, still_quiet
@@ -84,6 +86,8 @@ class Outcome:
     evaluations: int = 0
 
 
+# subclasses (tests' reference engines) may override its methods in a compiled build too
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Engine:
     """Evaluates a :class:`RuleSet` against visitor state. Replace ``rules`` at will."""
 

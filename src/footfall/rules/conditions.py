@@ -5,11 +5,16 @@ Every node compiles to a function ``(ctx, memo) -> bool`` that stores its result
 identical leaves or groups anywhere in a rule set -- is evaluated at most once per
 matching call. Nodes with the same canonical key are the same function object (interned),
 which is what makes the memo shared across rules.
+
+The intern table is a plain dict, emptied when it reaches :data:`MAX_INTERNED` keys (rule
+changes in a long-running processor add keys; nothing needs an old entry to be correct:
+a rule compiled after a reset evaluates its own copy of a shared condition). It is not a
+``WeakValueDictionary``: in a build compiled with mypyc, the tests are native closure
+objects that do not clear weak references when freed.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +24,14 @@ import orjson
 from footfall.rules._report import Report, at, show
 from footfall.rules.operators import IndexHint, Test, compile_leaf
 
-__all__ = ["GROUPS", "MAX_DEPTH", "Node", "compile_when"]
+__all__ = ["GROUPS", "MAX_DEPTH", "MAX_INTERNED", "Node", "compile_when"]
 
 GROUPS = ("all", "any", "not")
 MAX_DEPTH = 32
 
-_INTERNED: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+MAX_INTERNED = 65_536
+
+_INTERNED: dict[str, Test] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +65,9 @@ def _shared(key: str, test: Test) -> Test:
     """The one test object of the condition ``key`` (the first compiled), so memo keys match."""
     existing = _INTERNED.get(key)
     if existing is not None:
-        shared: Test = existing
-        return shared
+        return existing
+    if len(_INTERNED) >= MAX_INTERNED:
+        _INTERNED.clear()
     _INTERNED[key] = test
     return test
 
