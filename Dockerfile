@@ -3,11 +3,15 @@
 #
 #   docker build -t footfall .
 #   docker run --rm footfall --help
-FROM python:3.11-slim AS build
+# The build stage compiles the core with mypyc (setup.py; the full image has gcc), so the
+# processor and `footfall simulate` run the compiled engine (docs/performance.md). mypyc
+# type-checks against the dependencies: they are installed first (footfall itself is not).
+FROM python:3.11 AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY src ./src
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[rocksdb]"
+RUN pip install --no-cache-dir ".[rocksdb,compile]" && pip uninstall -y footfall
+RUN FOOTFALL_COMPILE=1 pip wheel --no-cache-dir --no-build-isolation --wheel-dir /wheels ".[rocksdb]"
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \

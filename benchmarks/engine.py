@@ -1,6 +1,7 @@
 """Engine throughput on the fixed workload (1,000 rules, 200,000 events).
 
     .venv/bin/python benchmarks/engine.py [--workload DIR] [--limit N] [--profile]
+    PYTHONPATH=build/compiled .venv/bin/python benchmarks/engine.py ...   # the compiled core
 
 Generates the workload with /work/shared/bench/workload.py (or the script given by
 --generator) into DIR when DIR has no rules.json/events.jsonl yet, then runs the same
@@ -23,6 +24,7 @@ import tracemalloc
 from typing import Any
 
 import fixed_workload
+import footfall.engine.engine as engine_module
 from footfall.cli.simulate import simulate_lines
 from footfall.engine import EngineConfig, VisitorState
 from footfall.rules import compile_rules, load_rule_files
@@ -40,12 +42,21 @@ def deep_size(obj: Any, seen: set[int] | None = None) -> int:
         size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in obj.items())
     elif isinstance(obj, list | tuple | set | frozenset):
         size += sum(deep_size(v, seen) for v in obj)
-    elif hasattr(obj, "__slots__") and not isinstance(obj, str | bytes | int | float):
-        for name in obj.__slots__:
+    elif not isinstance(obj, str | bytes | int | float) and (
+        hasattr(obj, "__slots__") or hasattr(obj, "__mypyc_attrs__")
+    ):
+        # a compiled build's classes list their attributes in __mypyc_attrs__
+        for name in getattr(obj, "__mypyc_attrs__", None) or obj.__slots__:
             if name.startswith("_"):
                 continue
             size += deep_size(getattr(obj, name, None), seen)
     return size
+
+
+def build_kind() -> str:
+    """Which footfall runs: the pure-Python package or the compiled core (setup.py)."""
+    path = engine_module.__file__ or ""
+    return "compiled (mypyc)" if path.endswith(".so") else "pure Python"
 
 
 def main() -> None:
@@ -105,6 +116,7 @@ def main() -> None:
     loaded_bytes = tracemalloc.get_traced_memory()[0] / max(1, len(loaded))
     tracemalloc.stop()
     print(f"workload: {len(rules)} rules, {len(lines)} events ({a.workload})")
+    print(f"build: {build_kind()}")
     print(f"rules compiled in {compile_seconds:.2f} s")
     print(
         f"elapsed: {seconds:.2f} s CPU on one core ({wall:.2f} s wall)"
