@@ -23,6 +23,7 @@ from setuptools import setup
 #: The core that runs per event: parsing, state, rule evaluation, ticks, commands.
 COMPILED = [
     "src/footfall/engine/commands.py",
+    "src/footfall/engine/domains.py",
     "src/footfall/engine/engine.py",
     "src/footfall/engine/facts.py",
     "src/footfall/engine/feedback.py",
@@ -35,8 +36,11 @@ COMPILED = [
     "src/footfall/events/model.py",
     "src/footfall/events/parsing.py",
     "src/footfall/events/timestamps.py",
+    "src/footfall/events/useragent.py",
     "src/footfall/rules/actions.py",
+    "src/footfall/rules/clock.py",
     "src/footfall/rules/conditions.py",
+    "src/footfall/rules/context.py",
     "src/footfall/rules/operators.py",
     "src/footfall/rules/ruleset.py",
     "src/footfall/rules/templates.py",

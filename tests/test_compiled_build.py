@@ -1,9 +1,9 @@
 """The compiled build (setup.py): its module list, and that a run on it really uses it.
 
-``scripts/test`` runs the core's tests a second time on the build from
-``scripts/compile`` with ``FOOTFALL_EXPECT_COMPILED=1``; every other run expects the
-pure-Python modules. Either way a mix-up (a stale compiled module shadowing its source,
-or a "compiled" run importing the sources) fails here.
+``scripts/test`` runs every test a second time on the build from ``scripts/compile``
+with ``FOOTFALL_EXPECT_COMPILED=1``; every other run expects the pure-Python modules.
+Either way a mix-up (a stale compiled module shadowing its source, or a "compiled" run
+importing the sources) fails here.
 """
 
 from __future__ import annotations

@@ -56,14 +56,23 @@ class RuleRef:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Trigger:
-    """What fired a rule: the rule event, ``event`` or ``tick``, the event id and time."""
+    """What fired a rule: the rule event, ``event`` or ``tick``, the event id and time.
+
+    Treated as immutable; not ``frozen``, for the reason given at :class:`Command`.
+    """
 
     event: str
     source: str
     event_id: str | None
     time: str
+
+    def __init__(self, event: str, source: str, event_id: str | None, time: str) -> None:
+        self.event = event
+        self.source = source
+        self.event_id = event_id
+        self.time = time
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,9 +83,15 @@ class Trigger:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Command:
-    """One action command as published on ``actions``."""
+    """One action command as published on ``actions``.
+
+    Treated as immutable (``dataclasses.replace`` makes changed copies) but not
+    ``frozen``: a frozen dataclass sets each field through ``object.__setattr__``, and the
+    ``__init__`` written out here is what the compiled build compiles (a generated one
+    stays interpreted). A test checks it matches the fields.
+    """
 
     command_id: str
     rule: RuleRef
@@ -89,6 +104,32 @@ class Command:
     fired_at: str
     suppressed_since_last: int
     caused_by: CausedBy | None
+
+    def __init__(
+        self,
+        command_id: str,
+        rule: RuleRef,
+        action_index: int,
+        action_kind: str,
+        params: Mapping[str, Any],
+        visitor_id: str,
+        trigger: Trigger,
+        facts: Mapping[str, Any],
+        fired_at: str,
+        suppressed_since_last: int,
+        caused_by: CausedBy | None,
+    ) -> None:
+        self.command_id = command_id
+        self.rule = rule
+        self.action_index = action_index
+        self.action_kind = action_kind
+        self.params = params
+        self.visitor_id = visitor_id
+        self.trigger = trigger
+        self.facts = facts
+        self.fired_at = fired_at
+        self.suppressed_since_last = suppressed_since_last
+        self.caused_by = caused_by
 
     def to_dict(self) -> dict[str, Any]:
         """The SPEC §7 JSON object, fields in the SPEC's order."""

@@ -68,7 +68,7 @@ class EngineConfig:
         return cls(settings.idle_timeout, settings.invitation_timeout)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Outcome:
     """What one input did.
 
@@ -76,7 +76,8 @@ class Outcome:
     before the per-rule throttle, in firing order. ``synthesised``: events the engine
     made up and already applied (invitation timeouts), for publishing or display.
     ``duplicate``: the input's id was seen before and it was ignored. ``evaluations``:
-    how many rules were evaluated.
+    how many rules were evaluated. Treated as immutable; not ``frozen``, for the reason
+    given at :class:`~footfall.engine.commands.Command`.
     """
 
     state: VisitorState | None
@@ -84,6 +85,20 @@ class Outcome:
     synthesised: tuple[Event, ...] = ()
     duplicate: bool = False
     evaluations: int = 0
+
+    def __init__(
+        self,
+        state: VisitorState | None,
+        candidates: tuple[Candidate, ...] = (),
+        synthesised: tuple[Event, ...] = (),
+        duplicate: bool = False,
+        evaluations: int = 0,
+    ) -> None:
+        self.state = state
+        self.candidates = candidates
+        self.synthesised = synthesised
+        self.duplicate = duplicate
+        self.evaluations = evaluations
 
 
 # subclasses (tests' reference engines) may override its methods in a compiled build too

@@ -43,12 +43,17 @@ class CausedBy:
         return {"rule_id": self.rule_id, "depth": self.depth}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Event:
     """A visitor or chat event. ``time`` is epoch seconds (UTC).
 
     ``identity`` is what command ids and de-duplication use: the ``event_id`` when
     the event has one, else ``"sha:"`` + a digest of the event's canonical JSON.
+
+    Treated as immutable (nothing assigns to an event once built) but not ``frozen``: a
+    frozen dataclass sets each of its 30 fields through ``object.__setattr__``, and the
+    ``__init__`` written out here is what the compiled build compiles (a generated one
+    stays interpreted). A test checks it matches the fields.
     """
 
     type: str
@@ -85,6 +90,70 @@ class Event:
     # provenance
     source: str | None = None
     caused_by: CausedBy | None = None
+
+    def __init__(
+        self,
+        type: str,  # noqa: A002 - the field is called type (SPEC §2)
+        visitor_id: str,
+        time: float,
+        identity: str,
+        event_id: str | None = None,
+        session_id: str | None = None,
+        site: str | None = None,
+        url: str | None = None,
+        title: str | None = None,
+        virtual_page: str | None = None,
+        referrer: str | None = None,
+        ip: str | None = None,
+        host_name: str | None = None,
+        user_agent: str | None = None,
+        browser: str | None = None,
+        os: str | None = None,
+        language: str | None = None,
+        country: str | None = None,
+        region: str | None = None,
+        customer_name: str | None = None,
+        customer_email: str | None = None,
+        chat_id: str | None = None,
+        invitation_id: str | None = None,
+        agent: str | None = None,
+        department: str | None = None,
+        group: str | None = None,
+        sender: str | None = None,
+        text: str | None = None,
+        source: str | None = None,
+        caused_by: CausedBy | None = None,
+    ) -> None:
+        self.type = type
+        self.visitor_id = visitor_id
+        self.time = time
+        self.identity = identity
+        self.event_id = event_id
+        self.session_id = session_id
+        self.site = site
+        self.url = url
+        self.title = title
+        self.virtual_page = virtual_page
+        self.referrer = referrer
+        self.ip = ip
+        self.host_name = host_name
+        self.user_agent = user_agent
+        self.browser = browser
+        self.os = os
+        self.language = language
+        self.country = country
+        self.region = region
+        self.customer_name = customer_name
+        self.customer_email = customer_email
+        self.chat_id = chat_id
+        self.invitation_id = invitation_id
+        self.agent = agent
+        self.department = department
+        self.group = group
+        self.sender = sender
+        self.text = text
+        self.source = source
+        self.caused_by = caused_by
 
     @property
     def depth(self) -> int:
