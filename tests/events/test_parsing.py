@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
 import pytest
@@ -188,3 +189,91 @@ def test_format_time_is_rfc3339_utc_milliseconds(moment: datetime) -> None:
     text = format_time(aware.timestamp())
     assert text == aware.strftime("%Y-%m-%dT%H:%M:%S.") + f"{aware.microsecond // 1000:03d}Z"
     assert math.isclose(parse_time(text), aware.timestamp(), abs_tol=1e-6)
+
+
+def reference_time(text: str) -> float:
+    """Epoch seconds through ``datetime`` (what ``parse_time`` computes arithmetically)."""
+    m = re.fullmatch(
+        r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+        r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+        text,
+    )
+    assert m is not None
+    year, month, day, hour, minute, second, frac, zulu, sign, oh, om = m.groups()
+    offset = (
+        UTC
+        if zulu
+        else timezone((1 if sign == "+" else -1) * timedelta(hours=int(oh), minutes=int(om)))
+    )
+    moment = datetime(
+        int(year), int(month), int(day), int(hour), int(minute), int(second), 0, offset
+    )
+    seconds = (moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()
+    if frac:
+        seconds += int(frac) / 10 ** len(frac)
+    return seconds
+
+
+def two(top: int) -> st.SearchStrategy[str]:
+    return st.integers(0, top).map(lambda n: f"{n:02d}")
+
+
+@given(
+    st.integers(0, 9999).map(lambda n: f"{n:04d}"),
+    two(14),
+    two(32),
+    two(25),
+    two(61),
+    two(61),
+    st.one_of(st.just(""), st.integers(0, 10**9 - 1).map(lambda n: f".{n}")),
+    st.one_of(
+        st.sampled_from(["Z", "z"]),
+        st.tuples(st.sampled_from("+-"), two(25), two(99)).map(lambda t: f"{t[0]}{t[1]}:{t[2]}"),
+    ),
+)
+def test_parse_time_agrees_with_datetime_or_rejects_as_it_does(
+    year: str, month: str, day: str, hour: str, minute: str, second: str, frac: str, zone: str
+) -> None:
+    text = f"{year}-{month}-{day}T{hour}:{minute}:{second}{frac}{zone}"
+    try:
+        expected = reference_time(text)
+    except ValueError as exc:
+        with pytest.raises(EventError) as info:
+            parse_time(text)
+        assert info.value.reason == "bad_time"
+        assert str(info.value) == f"time: {text!r}: {exc}"
+    else:
+        assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-02-29T23:59:59.999Z",  # leap day
+        "2000-02-29T00:00:00+23:59",  # a leap century, the largest offset
+        "0001-01-01T00:00:00-23:59",  # the first day, before the epoch
+        "9999-12-31T23:59:59+00:99",  # minutes over 59 add up (as timedelta does)
+        "1969-12-31T23:59:59.5Z",
+    ],
+)
+def test_parse_time_at_the_edges(text: str) -> None:
+    assert parse_time(text) == reference_time(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1900-02-29T00:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "2026-04-31T00:00:00Z",
+        "2026-03-02T24:00:00Z",
+        "2026-03-02T08:60:00Z",
+        "2026-03-02T08:00:60Z",
+        "2026-03-02T08:00:00+24:00",
+        "2026-13-01T00:00:00Z",
+    ],
+)
+def test_parse_time_rejects_what_does_not_exist(text: str) -> None:
+    with pytest.raises(EventError) as info:
+        parse_time(text)
+    assert info.value.reason == "bad_time" and text in str(info.value)

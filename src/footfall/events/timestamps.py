@@ -6,6 +6,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import NoReturn
 
 from footfall.events.errors import EventError
 
@@ -15,7 +16,6 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_time(text: object, field: str = "time") -> float:
@@ -40,21 +40,63 @@ def parse_time(text: object, field: str = "time") -> float:
             field,
         )
     year, month, day, hour, minute, second, frac, zulu, sign, oh, om = m.groups()
+    h, mi, sec = int(hour), int(minute), int(second)
+    offset = 0 if zulu else (1 if sign == "+" else -1) * (int(oh) * 60 + int(om))
+    days = _epoch_day(int(year), int(month), int(day))
+    if days is None or h > 23 or mi > 59 or sec > 59 or not -1440 < offset < 1440:
+        _reject(text, field, year, month, day, hour, minute, second, zulu, sign, oh, om)
+    # what (datetime(...) - epoch).total_seconds() gives, without building either
+    seconds = float(days * 86400 + h * 3600 + mi * 60 + sec - offset * 60)
+    if frac:
+        seconds += int(frac) / 10 ** len(frac)
+    return seconds
+
+
+_DAYS_BEFORE_MONTH = (0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
+
+
+def _epoch_day(year: int, month: int, day: int) -> int | None:
+    """Days from 1970-01-01 to a date of the proleptic Gregorian calendar (as
+    ``date.toordinal``); None when the date does not exist."""
+    if year < 1 or not 1 <= month <= 12 or day < 1:
+        return None
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if day > _DAYS_IN_MONTH[month] + (month == 2 and leap):
+        return None
+    y = year - 1
+    before = _DAYS_BEFORE_MONTH[month] + (month > 2 and leap)
+    return y * 365 + y // 4 - y // 100 + y // 400 + before + day - _EPOCH_ORDINAL
+
+
+def _reject(
+    text: str,
+    field: str,
+    year: str,
+    month: str,
+    day: str,
+    hour: str,
+    minute: str,
+    second: str,
+    zulu: str | None,
+    sign: str | None,
+    oh: str | None,
+    om: str | None,
+) -> NoReturn:
+    """Raise the error ``datetime`` gives for fields out of range (its message names it)."""
     try:
         offset = (
             UTC
             if zulu
-            else timezone((1 if sign == "+" else -1) * timedelta(hours=int(oh), minutes=int(om)))
+            else timezone(
+                (1 if sign == "+" else -1) * timedelta(hours=int(oh or 0), minutes=int(om or 0))
+            )
         )
-        moment = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), 0, offset
-        )
+        datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), 0, offset)
     except ValueError as exc:
         raise EventError("bad_time", f"{field}: {text[:64]!r}: {exc}", field) from None
-    seconds = (moment - _EPOCH).total_seconds()
-    if frac:
-        seconds += int(frac) / 10 ** len(frac)
-    return seconds
+    raise AssertionError(f"{text!r} is a valid time")  # pragma: no cover - checked above
 
 
 @lru_cache(maxsize=65536)
