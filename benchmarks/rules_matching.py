@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import bisect
 import time
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from footfall.rules import RuleSet, compile_rules, load_rule_files
+from footfall.rules import EvalContext, RuleSet, compile_rules, load_rule_files
 
 EVENT_OF = {
     "page_view": "online_activity",
@@ -44,12 +43,11 @@ COUNTER_OF = {
 }
 
 
-class BenchContext:
-    __slots__ = ("events", "facts", "now")
+class BenchContext(EvalContext):
+    __slots__ = ("events",)
 
-    def __init__(self, now: float, facts: Mapping[str, object], events: dict[str, list[float]]):
-        self.now = now
-        self.facts = facts
+    def __init__(self, now: float, facts: dict[str, object], events: dict[str, list[float]]):
+        super().__init__(now, facts)
         self.events = events
 
     def window_count(self, field: str, seconds: float) -> int:

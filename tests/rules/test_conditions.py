@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from footfall.rules import RuleSet, compile_rule, conditions
+from footfall.rules import EvalContext, RuleSet, compile_rule, conditions
 
 from .helpers import ctx, holds, raw_rule
 
@@ -52,12 +52,10 @@ def test_not_of_missing_value_holds() -> None:
     assert holds({"not": {"customer_email": {"contains": "@example.com"}}}, {})
 
 
-class CountingContext:
+class CountingContext(EvalContext):
     """A context that counts how often each fact is read."""
 
     def __init__(self, facts: dict[str, object]) -> None:
-        self.now = 0.0
-        self._facts = facts
         self.reads: dict[str, int] = {}
         outer = self
 
@@ -66,7 +64,7 @@ class CountingContext:
                 outer.reads[key] = outer.reads.get(key, 0) + 1
                 return facts.get(key, default)
 
-        self.facts = Facts()
+        super().__init__(0.0, Facts())
 
     def window_count(self, field: str, seconds: float) -> int:
         self.reads[f"window:{field}"] = self.reads.get(f"window:{field}", 0) + 1

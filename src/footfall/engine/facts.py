@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from footfall.engine.state import VisitorState
 from footfall.events import format_time
 from footfall.rules.clock import clock_for
+from footfall.rules.context import EvalContext
 from footfall.rules.fields import FACT_FIELDS
 from footfall.rules.values import DAYS
 
@@ -171,12 +172,12 @@ def _in_order(facts: Mapping[str, object]) -> dict[str, object]:
     return {name: v for name in FACT_FIELDS if (v := get(name)) is not None}
 
 
-class EngineContext:
-    """The :class:`footfall.rules.context.EvalContext` of one evaluation."""
+class EngineContext(EvalContext):
+    """The :class:`footfall.rules.context.EvalContext` of one evaluation of a visitor."""
 
-    __slots__ = ("facts", "now", "state")
+    __slots__ = ("state",)
 
-    def __init__(self, state: VisitorState, now: float, facts: Mapping[str, object]) -> None:
+    def __init__(self, state: VisitorState, now: float, facts: dict[str, object]) -> None:
         self.state = state
         self.now = now
         self.facts = facts

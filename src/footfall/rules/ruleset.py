@@ -115,7 +115,7 @@ class _EventIndex:
         # candidate positions per mask (visitors share pages, countries, browsers), bounded
         self._memo: dict[int, tuple[int, ...]] = {}
 
-    def candidates(self, facts: Mapping[str, object]) -> tuple[int, ...]:
+    def candidates(self, facts: dict[str, object]) -> tuple[int, ...]:
         """The positions (ascending) of the rules whose index leaves all hold."""
         mask = self.everything
         get = facts.get
