@@ -36,89 +36,89 @@ DATETIME_FACTS = frozenset(
 _DATETIMES = tuple(name for name in FACT_FIELDS if name in DATETIME_FACTS)
 
 
-_Base = tuple[dict[str, object], dict[str, object]]
-
-
-def _base_facts(state: VisitorState) -> _Base:
-    """Every fact that does not depend on ``now``, in catalogue order (absent: no key):
-    those before ``duration_minutes`` and those after ``idle_minutes``."""
+def _base_facts(state: VisitorState) -> dict[str, object]:
+    """Every fact that does not depend on ``now``, in catalogue order (absent: no key),
+    with ``duration_minutes`` and ``idle_minutes`` in their places (0.0, set by
+    :func:`facts_at`) when a session started: evaluations copy it and set the two."""
     s = state
-    head: dict[str, object] = {}
+    facts: dict[str, object] = {}
     v: object
     if (v := s.agent) is not None:
-        head["agent"] = v
+        facts["agent"] = v
     if (v := s.department) is not None:
-        head["department"] = v
+        facts["department"] = v
     if (v := s.group) is not None:
-        head["group"] = v
+        facts["group"] = v
     if (v := s.transcript) is not None:
-        head["sent_message"] = v
+        facts["sent_message"] = v
     if (v := s.customer_name) is not None:
-        head["customer_name"] = v
+        facts["customer_name"] = v
     if (v := s.customer_email) is not None:
-        head["customer_email"] = v
+        facts["customer_email"] = v
     if (v := s.ip) is not None:
-        head["ip"] = v
+        facts["ip"] = v
     if (v := s.host_name) is not None:
-        head["host_name"] = v
+        facts["host_name"] = v
     if (v := s.host_domain) is not None:
-        head["host_domain"] = v
+        facts["host_domain"] = v
     if (v := s.started_at) is not None:
-        head["session_start"] = v
+        facts["session_start"] = v
     if (v := s.hits) is not None:
-        head["hits"] = v
-    tail: dict[str, object] = {}
+        facts["hits"] = v
+    if s.started_at is not None:
+        facts["duration_minutes"] = 0.0
+        facts["idle_minutes"] = 0.0
     if (v := s.country) is not None:
-        tail["country"] = v
+        facts["country"] = v
     if (v := s.region) is not None:
-        tail["region"] = v
+        facts["region"] = v
     if (v := s.language) is not None:
-        tail["language"] = v
+        facts["language"] = v
     if (v := s.browser) is not None:
-        tail["browser"] = v
+        facts["browser"] = v
     if (v := s.os) is not None:
-        tail["os"] = v
+        facts["os"] = v
     if (v := s.chat_status) is not None:
-        tail["chat_status"] = v
+        facts["chat_status"] = v
     if (v := s.initial_page) is not None:
-        tail["initial_page"] = v
+        facts["initial_page"] = v
     if (v := s.initial_virtual_page) is not None:
-        tail["initial_virtual_page"] = v
+        facts["initial_virtual_page"] = v
     if (v := s.initial_page_title) is not None:
-        tail["initial_page_title"] = v
+        facts["initial_page_title"] = v
     if (v := s.initial_referrer) is not None:
-        tail["initial_referrer"] = v
+        facts["initial_referrer"] = v
     if (v := s.current_page) is not None:
-        tail["current_page"] = v
+        facts["current_page"] = v
     if (v := s.current_virtual_page) is not None:
-        tail["current_virtual_page"] = v
+        facts["current_virtual_page"] = v
     if (v := s.current_page_title) is not None:
-        tail["current_page_title"] = v
+        facts["current_page_title"] = v
     if (v := s.current_referrer) is not None:
-        tail["current_referrer"] = v
+        facts["current_referrer"] = v
     if (v := s.invites_sent) is not None:
-        tail["invites_sent"] = v
+        facts["invites_sent"] = v
     if (v := s.invites_rejected) is not None:
-        tail["invites_rejected"] = v
+        facts["invites_rejected"] = v
     if (v := s.invites_accepted) is not None:
-        tail["invites_accepted"] = v
+        facts["invites_accepted"] = v
     if (v := s.invites_ignored) is not None:
-        tail["invites_ignored"] = v
+        facts["invites_ignored"] = v
     if (v := s.invitation_last_sent) is not None:
-        tail["invitation_last_sent"] = v
+        facts["invitation_last_sent"] = v
     if (v := s.last_chat_at) is not None:
-        tail["last_chat_at"] = v
+        facts["last_chat_at"] = v
     if (v := s.first_chat_at) is not None:
-        tail["first_chat_at"] = v
+        facts["first_chat_at"] = v
     if (v := s.visitor_id) is not None:
-        tail["visitor_id"] = v
+        facts["visitor_id"] = v
     if (v := s.site) is not None:
-        tail["site"] = v
+        facts["site"] = v
     if (v := s.visits) is not None:
-        tail["visits"] = v
+        facts["visits"] = v
     if (v := s.user_agent) is not None:
-        tail["user_agent"] = v
-    return head, tail
+        facts["user_agent"] = v
+    return facts
 
 
 def facts_at(state: VisitorState, now: float, sent_message: str | None = None) -> dict[str, object]:
@@ -131,17 +131,11 @@ def facts_at(state: VisitorState, now: float, sent_message: str | None = None) -
     base = state._facts
     if base is None:
         base = state._facts = _base_facts(state)
-    head, tail = base
+    facts = base.copy()
     start = state.started_at
-    if start is None:
-        facts = {**head, **tail}
-    else:
-        facts = {
-            **head,
-            "duration_minutes": max(0.0, now - start) / 60.0,
-            "idle_minutes": max(0.0, now - state.last_activity) / 60.0,
-            **tail,
-        }
+    if start is not None:
+        facts["duration_minutes"] = max(0.0, now - start) / 60.0
+        facts["idle_minutes"] = max(0.0, now - state.last_activity) / 60.0
     if sent_message is not None:
         if "sent_message" in facts:
             facts["sent_message"] = sent_message

@@ -231,8 +231,8 @@ class VisitorState:
         self.throttle: dict[str, list[float]] = {}  # "rule\x1findex" -> [until, suppressed]
         # caches, never serialised: facts that do not depend on the evaluation time, and
         # what the last full online evaluation found under which rules
-        # (facts before duration_minutes, facts after idle_minutes), see .facts
-        self._facts: tuple[dict[str, object], dict[str, object]] | None = None
+        # (catalogue order, the two clocks 0.0), see .facts
+        self._facts: dict[str, object] | None = None
         self._evaluated: object = None
         self._chat_changed = False
         # clock parts whose result cannot change until the state does (see timing.recheck)
@@ -244,7 +244,7 @@ class VisitorState:
         self._quiet_now: tuple[bool, ...] | None = None
         # the facts dict ticks reuse, and the base facts it was copied from
         self._tick_facts: dict[str, object] | None = None
-        self._tick_base: tuple[dict[str, object], dict[str, object]] | None = None
+        self._tick_base: dict[str, object] | None = None
         self._steady: list[str] = []
         self._armed: tuple[str, ...] = ()
 
