@@ -277,3 +277,33 @@ def test_parse_time_rejects_what_does_not_exist(text: str) -> None:
     with pytest.raises(EventError) as info:
         parse_time(text)
     assert info.value.reason == "bad_time" and text in str(info.value)
+
+
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.sampled_from("Tt "),
+    st.sampled_from(["00", "07", "59", "60", "61", "٠٥", "5٣", "a1"]),
+    st.sampled_from(["000", "250", "999", "٣٣٣", "1x3"]),
+)
+def test_a_minute_parsed_before_gives_the_same_results(
+    moment: datetime, separator: str, second: str, millis: str
+) -> None:
+    prefix = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}{separator}"
+    prefix += f"{moment.hour:02d}:{moment.minute:02d}:"
+    seeded = f"{prefix}00.000Z"
+    assert parse_time(seeded) == reference_time(seeded)  # the minute is now remembered
+    text = f"{prefix}{second}.{millis}Z"
+    try:
+        expected = reference_time(text)
+    except (ValueError, AssertionError):  # out of range, or not the RFC 3339 form at all
+        with pytest.raises(EventError):
+            parse_time(text)
+    else:
+        assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize("kind", [[], {}, ["remove"], {"purge": 1}, 1.5, None])
+def test_a_type_that_is_not_a_string_is_an_event_error(kind: object) -> None:
+    with pytest.raises(EventError) as info:
+        parse_message(orjson.dumps({**BASE, "type": kind}))
+    assert info.value.reason in {"wrong_type", "missing_field"}

@@ -7,8 +7,11 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from footfall.rules import CompiledRule, RuleSet, compile_rule, ruleset
+from footfall.rules.ruleset import _positions
 
 from .helpers import NOW, ctx, raw_rule
 
@@ -160,3 +163,8 @@ def test_rebuilding_a_thousand_rules_is_fast() -> None:
     started = time.perf_counter()
     rules.with_rule(compile_rule(raw_rule(id="new")))
     assert time.perf_counter() - started < 0.5
+
+
+@given(st.integers(min_value=0, max_value=(1 << 1200) - 1))
+def test_mask_positions_are_the_set_bits_ascending(mask: int) -> None:
+    assert list(_positions(mask)) == [i for i in range(mask.bit_length()) if mask >> i & 1]

@@ -17,7 +17,6 @@ from footfall.events import format_time
 from footfall.rules.clock import clock_for
 from footfall.rules.context import EvalContext
 from footfall.rules.fields import FACT_FIELDS
-from footfall.rules.values import DAYS
 
 __all__ = [
     "DATETIME_FACTS",
@@ -182,8 +181,7 @@ class EngineContext(EvalContext):
 
 def local_time_facts(timezone: str, now: float) -> tuple[str, str]:
     """``time_of_day`` (``HH:MM``) and ``day_of_week`` (``mon``..``sun``) in a zone."""
-    minute, day = clock_for(timezone).minute_and_day(now)
-    return f"{minute // 60:02d}:{minute % 60:02d}", DAYS[day]
+    return clock_for(timezone).texts(now)
 
 
 def json_facts(facts: Mapping[str, object]) -> dict[str, object]:

@@ -18,6 +18,11 @@ _RFC3339 = re.compile(
 )
 
 
+#: "YYYY-MM-DDTHH:MM:" -> its epoch seconds, for the times written in full
+_MINUTES: dict[str, int] = {}
+_MAX_MINUTES = 65_536
+
+
 def parse_time(text: object, field: str = "time") -> float:
     """Return the epoch seconds of an RFC 3339 timestamp such as ``2026-03-02T08:00:00Z``.
 
@@ -31,6 +36,14 @@ def parse_time(text: object, field: str = "time") -> float:
             f"'2026-03-02T08:00:00Z', got {type(text).__name__}",
             field,
         )
+    if len(text) == 24 and text[23] == "Z" and text[19] == ".":
+        # the form commands and most trackers write (``...T08:00:00.250Z``): the first 17
+        # characters name a minute already parsed in full below, the rest is checked here
+        start = _MINUTES.get(text[:17])
+        if start is not None:
+            ss, millis = text[17:19], text[20:23]
+            if ss.isdecimal() and millis.isdecimal() and ss < "60":
+                return float(start + int(ss)) + int(millis) / 1000
     m = _RFC3339.fullmatch(text)
     if m is None:
         raise EventError(
@@ -46,7 +59,12 @@ def parse_time(text: object, field: str = "time") -> float:
     if days is None or h > 23 or mi > 59 or sec > 59 or not -1440 < offset < 1440:
         _reject(text, field, year, month, day, hour, minute, second, zulu, sign, oh, om)
     # what (datetime(...) - epoch).total_seconds() gives, without building either
-    seconds = float(days * 86400 + h * 3600 + mi * 60 + sec - offset * 60)
+    start = days * 86400 + h * 3600 + mi * 60 - offset * 60  # of the minute
+    if zulu == "Z" and len(text) == 24:
+        if len(_MINUTES) >= _MAX_MINUTES:
+            _MINUTES.clear()
+        _MINUTES[text[:17]] = start
+    seconds = float(start + sec)
     if frac:
         seconds += int(frac) / 10 ** len(frac)
     return seconds

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from footfall.rules.values import DAYS
+
 __all__ = ["LocalClock", "clock_for", "load_zone"]
 
 _MAX_ENTRIES = 4096
@@ -31,11 +33,24 @@ def load_zone(name: str) -> ZoneInfo:
 class LocalClock:
     """Converts epoch seconds to (minute of day, weekday 0=Monday) in one zone."""
 
-    __slots__ = ("_cache", "zone")
+    __slots__ = ("_cache", "_texts", "zone")
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
         self._cache: dict[int, tuple[int, int]] = {}
+        self._texts: dict[int, tuple[str, str]] = {}
+
+    def texts(self, now: float) -> tuple[str, str]:
+        """The local time of day (``HH:MM``) and day (``mon``..``sun``), as commands carry them."""
+        minute = int(now // 60)
+        hit = self._texts.get(minute)
+        if hit is None:
+            of_day, day = self.minute_and_day(now)
+            hit = (f"{of_day // 60:02d}:{of_day % 60:02d}", DAYS[day])
+            if len(self._texts) >= _MAX_ENTRIES:
+                self._texts.clear()
+            self._texts[minute] = hit
+        return hit
 
     def minute_and_day(self, now: float) -> tuple[int, int]:
         minute = int(now // 60)
