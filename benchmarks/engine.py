@@ -27,6 +27,7 @@ import fixed_workload
 import footfall.engine.engine as engine_module
 from footfall.cli.simulate import simulate_lines
 from footfall.engine import EngineConfig, VisitorState
+from footfall.heap import settle_heap
 from footfall.rules import compile_rules, load_rule_files
 from footfall.simulation import Simulation
 
@@ -72,6 +73,7 @@ def main() -> None:
     started = time.perf_counter()
     rules = compile_rules(load_rule_files([rules_path]))
     compile_seconds = time.perf_counter() - started
+    settle_heap()  # as footfall simulate does after compiling the rules
     lines = events_path.read_text().splitlines()
     if a.limit:
         lines = lines[: a.limit]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from footfall.processor.service import settle_heap
+from footfall.heap import settle_heap
 
 
 class Node:

@@ -17,6 +17,7 @@ from footfall.durations import parse_duration
 from footfall.engine import Command, EngineConfig
 from footfall.errors import DurationError, FootfallError
 from footfall.events import EventError, parse_message, parse_time
+from footfall.heap import settle_heap
 from footfall.profiles import DefinitionError, load_profiles, load_providers, profile_id_for
 from footfall.rules import RuleSet, RuleValidationError, compile_rules, load_rule_files
 from footfall.settings import Settings
@@ -97,6 +98,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except (FootfallError, OSError) as exc:
         print(f"footfall simulate: {exc}", file=sys.stderr)
         return 2
+    settle_heap()  # the compiled rules live as long as the run: no full GC passes over them
     problems = _check_definitions(args.profiles, args.providers, rules)
     if problems is None:
         return 2

@@ -198,7 +198,7 @@ def ordered_json_facts(facts: Mapping[str, object]) -> dict[str, object]:
     for name in _DATETIMES:
         value = out.get(name)
         if value is not None:
-            out[name] = format_time(value)
+            out[name] = format_time(value)  # type: ignore[arg-type] # epoch seconds
     value = out.get("duration_minutes")
     if value is not None:
         out["duration_minutes"] = round(value, 2)  # type: ignore[call-overload]

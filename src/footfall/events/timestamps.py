@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
-from functools import lru_cache
 from typing import NoReturn
 
 from footfall.events.errors import EventError
@@ -117,18 +116,36 @@ def _reject(
     raise AssertionError(f"{text!r} is a valid time")  # pragma: no cover - checked above
 
 
-@lru_cache(maxsize=65536)
+#: epoch -> its text, and "YYYY-MM-DDTHH:MM:" per minute since the epoch: commands,
+#: ticks and fed-back events format the same instants, and the same minutes, again
+_TEXTS: dict[float, str] = {}
+_MINUTE_TEXTS: dict[int, str] = {}
+_MAX_TEXTS = 65_536
+
+
 def format_time(epoch: float) -> str:
     """Format epoch seconds as RFC 3339 in UTC with milliseconds: ``2026-03-02T08:00:00.000Z``."""
+    text = _TEXTS.get(epoch)
+    if text is not None:
+        return text
     millis = round(epoch * 1000)
     seconds, ms = divmod(millis, 1000)
-    t = time.gmtime(seconds)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 - fastest here
-        t.tm_year,
-        t.tm_mon,
-        t.tm_mday,
-        t.tm_hour,
-        t.tm_min,
-        t.tm_sec,
-        ms,
-    )
+    minute, second = divmod(seconds, 60)
+    head = _MINUTE_TEXTS.get(minute)
+    if head is None:
+        t = time.gmtime(minute * 60)
+        head = "%04d-%02d-%02dT%02d:%02d:" % (  # noqa: UP031 - fastest here
+            t.tm_year,
+            t.tm_mon,
+            t.tm_mday,
+            t.tm_hour,
+            t.tm_min,
+        )
+        if len(_MINUTE_TEXTS) >= _MAX_TEXTS:
+            _MINUTE_TEXTS.clear()
+        _MINUTE_TEXTS[minute] = head
+    text = "%s%02d.%03dZ" % (head, second, ms)  # noqa: UP031 - fastest here
+    if len(_TEXTS) >= _MAX_TEXTS:
+        _TEXTS.clear()
+    _TEXTS[epoch] = text
+    return text

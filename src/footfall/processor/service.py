@@ -9,7 +9,6 @@ the Faust app.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import socket
 import time as _time
@@ -23,6 +22,7 @@ from footfall.compacted_topic import ConfigTopicReader
 from footfall.engine.engine import Engine, EngineConfig
 from footfall.engine.state import VisitorState
 from footfall.events import encode
+from footfall.heap import settle_heap
 from footfall.kafka_clients import make_producer
 from footfall.processor.batch_table import BatchTable
 from footfall.processor.dead_letters import DeadLetterRing
@@ -340,21 +340,6 @@ class Processor:
             self.settings.topic("control"), encode(message), key=visitor_id.encode()
         )
         return {"sent": kind, "visitor_id": visitor_id, "event_id": message.event_id}
-
-
-def settle_heap() -> None:
-    """Take what lives now (compiled rules, the app, its clients) out of the collector's sight.
-
-    With a thousand compiled rules the heap holds millions of objects, and each of
-    Python's full (generation 2) collections walked all of them: pauses of ≈ 200 ms,
-    which went straight into the event -> command latency. Frozen objects are skipped
-    by the collector; only what is created afterwards is scanned. Frozen objects are
-    never freed, so a rule change first unfreezes everything and collects (one pause
-    per rule change, not one every few seconds), letting the replaced rule set go.
-    """
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
 
 
 def _advertised_host(settings: Settings) -> str:
