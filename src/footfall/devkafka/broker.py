@@ -52,12 +52,21 @@ class LocalKafka:
     JVM, waits until the broker reports it has started and accepts connections, and
     returns the bootstrap address. ``stop()`` sends SIGTERM (SIGKILL after a grace
     period) and removes the directory.
+
+    With ``data_dir`` the broker keeps its storage there instead: the directory is
+    formatted only the first time and is kept on ``stop()``, so that a broker killed
+    with :meth:`kill` (SIGKILL, as a crash) comes back by :meth:`restart` (or a new
+    ``LocalKafka`` on the same directory and ports) with its topics and messages.
+    ``controller_port`` fixes the KRaft controller's port too (both ports must stay the
+    same across restarts for clients and the stored quorum to find the broker again).
     """
 
     def __init__(
         self,
         *,
         port: int | None = None,
+        controller_port: int | None = None,
+        data_dir: Path | None = None,
         version: str = KAFKA_VERSION,
         home: Path | None = None,
         heap: str = "512m",
@@ -68,10 +77,12 @@ class LocalKafka:
         self.heap = heap
         self.start_timeout = start_timeout
         self.port = port or free_port()
-        self.controller_port = free_port()
+        self.controller_port = controller_port or free_port()
+        self.data_dir = data_dir
         self.directory: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.started_in: float | None = None
+        self._log_offset = 0  # where this start's lines begin in server.log
 
     @property
     def bootstrap(self) -> str:
@@ -86,7 +97,11 @@ class LocalKafka:
     def start(self) -> str:
         began = time.monotonic()
         jars = ensure_jars(self.version, self.home)
-        self.directory = Path(tempfile.mkdtemp(prefix="footfall-kafka-"))
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.directory = self.data_dir
+        else:
+            self.directory = Path(tempfile.mkdtemp(prefix="footfall-kafka-"))
         try:
             self._launch(jars)
             self._wait_ready()
@@ -95,6 +110,24 @@ class LocalKafka:
             raise
         self.started_in = time.monotonic() - began
         return self.bootstrap
+
+    def kill(self) -> None:
+        """Kill the broker with SIGKILL (a crash: nothing is flushed); keep its directory."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def restart(self) -> str:
+        """Kill the broker if it runs, start it again on the same ports and storage.
+
+        Only a broker with a ``data_dir`` keeps its topics and messages across a restart.
+        """
+        if self.data_dir is None:
+            raise BrokerError("only a broker with a data_dir can be restarted (pass data_dir=)")
+        self.kill()
+        return self.start()
 
     def _launch(self, jars: Path) -> None:
         assert self.directory is not None
@@ -106,6 +139,20 @@ class LocalKafka:
         log4j = self.directory / "log4j2.properties"
         log4j.write_text(_LOG4J2.format(log=self.directory / "server.log"))
         classpath = f"{jars}/*"
+        if not (self.directory / "data" / "meta.properties").exists():
+            self._format(java, classpath, properties)
+        with contextlib.suppress(FileNotFoundError):
+            self._log_offset = (self.directory / "server.log").stat().st_size
+        out = (self.directory / "stdout.log").open("ab")
+        self.process = subprocess.Popen(  # noqa: S603
+            [java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+             "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={log4j}",
+             "-cp", classpath, "kafka.Kafka", str(properties)],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        out.close()
+
+    def _format(self, java: str, classpath: str, properties: Path) -> None:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         fmt = subprocess.run(  # noqa: S603
             [java, "-Xmx256m", "-cp", classpath, "kafka.tools.StorageTool", "format",
@@ -114,14 +161,6 @@ class LocalKafka:
         )  # fmt: skip
         if fmt.returncode != 0:
             raise BrokerError(f"formatting KRaft storage failed:\n{fmt.stdout}{fmt.stderr}")
-        out = (self.directory / "stdout.log").open("wb")
-        self.process = subprocess.Popen(  # noqa: S603
-            [java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
-             "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={log4j}",
-             "-cp", classpath, "kafka.Kafka", str(properties)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        out.close()
 
     def _server_properties(self) -> str:
         assert self.directory is not None
@@ -169,7 +208,9 @@ class LocalKafka:
 
     def _log_says_started(self) -> bool:
         try:
-            return _READY_LINE in self.log_file.read_text(errors="replace")
+            with self.log_file.open("rb") as log:
+                log.seek(self._log_offset)
+                return _READY_LINE.encode() in log.read()
         except FileNotFoundError:
             return False
 
@@ -189,7 +230,10 @@ class LocalKafka:
         return text
 
     def stop(self, grace: float = 20.0) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL) and remove its directory."""
+        """Stop the broker (SIGTERM, then SIGKILL) and remove its directory.
+
+        A ``data_dir`` given by the caller is kept.
+        """
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -201,7 +245,8 @@ class LocalKafka:
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
+            if self.data_dir is None:
+                shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
 
     def __enter__(self) -> LocalKafka:
