@@ -1,50 +1,25 @@
 """Masking credentials in commands before they are copied into dead letters.
 
-Dead letters are shown to operators (``GET /api/dead-letters``); a command may carry
-credentials a rule author put in it. Masked: the values of ``call_web_page`` headers
-whose names look like credentials (``Authorization``, ``Cookie``, ``*token*``,
-``*secret*``, ``*key*``, ``*auth*``, ``*password*``, ``*session*``) and the password of a URL's
-user info. The original command stays on ``actions`` at the dead letter's ``source``.
+Dead letters are shown to operators (``GET /api/dead-letters``, the topic itself); a
+command may carry credentials a rule author put in it, and facts such as a page URL
+whose query string holds a visitor's token. The whole command is masked with
+:func:`footfall.redaction.redact_value`: values under credential-like keys at any depth
+(``call_web_page`` headers such as ``Authorization``, ``X-Api-Key``, ``Private-Token``,
+``Cookie``; body fields such as ``password``), secret query-string parameters, the user
+info of URLs and ``Bearer``/``Basic`` credentials in texts. The original command stays
+on ``actions`` at the dead letter's ``source``, for replays.
 """
 
 from __future__ import annotations
 
-import copy
-import re
 from typing import Any
 
-from yarl import URL
+from footfall.redaction import MASK, redact_value
 
 __all__ = ["MASK", "redact_command"]
-
-MASK = "***"
-_SENSITIVE = re.compile(r"auth|cookie|token|secret|key|password|passwd|session|signature", re.I)
 
 
 def redact_command(raw: dict[str, Any]) -> dict[str, Any]:
     """A copy of the command with credential-like values masked."""
-    action = raw.get("action")
-    params = action.get("params") if isinstance(action, dict) else None
-    if not isinstance(params, dict):
-        return raw
-    result = copy.deepcopy(raw)
-    masked = result["action"]["params"]
-    headers = masked.get("headers")
-    if isinstance(headers, dict):
-        masked["headers"] = {
-            name: MASK if _SENSITIVE.search(str(name)) else value for name, value in headers.items()
-        }
-    url = masked.get("url")
-    if isinstance(url, str):
-        masked["url"] = _mask_password(url)
-    return result
-
-
-def _mask_password(url: str) -> str:
-    try:
-        parsed = URL(url)
-    except (ValueError, TypeError):
-        return url
-    if parsed.password is None:
-        return url
-    return str(parsed.with_password(MASK))
+    masked: dict[str, Any] = redact_value(raw)
+    return masked
