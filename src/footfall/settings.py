@@ -77,6 +77,7 @@ class Settings:
     web_port: int | None = None
     web_host: str = "0.0.0.0"  # noqa: S104 - services listen on all interfaces by design
     admin_token: str | None = field(default=None, repr=False)
+    read_token: str | None = field(default=None, repr=False)
     smtp: SmtpSettings = SmtpSettings()
     log_dir: Path = Path("./footfall-logs")
     http_allowlist: tuple[str, ...] = ()
@@ -146,6 +147,7 @@ class Settings:
             web_port=None if web_port is None else env.integer("WEB_PORT", 0, minimum=0),
             web_host=env.text("WEB_HOST", defaults.web_host),
             admin_token=env.optional("ADMIN_TOKEN"),
+            read_token=env.optional("READ_TOKEN"),
             smtp=smtp,
             log_dir=Path(env.text("LOG_DIR", str(defaults.log_dir))),
             http_allowlist=env.csv("HTTP_ALLOWLIST"),
@@ -185,6 +187,7 @@ _ENV_NAMES = (
     "WEB_PORT",
     "WEB_HOST",
     "ADMIN_TOKEN",
+    "READ_TOKEN",
     "SMTP_HOST",
     "SMTP_PORT",
     "SMTP_USERNAME",

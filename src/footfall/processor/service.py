@@ -268,6 +268,10 @@ class Processor:
     def admin_token(self) -> str | None:
         return self.settings.admin_token
 
+    @property
+    def read_token(self) -> str | None:
+        return self.settings.read_token
+
     def peer_urls(self) -> list[str]:
         if self.parts is None:
             return []
