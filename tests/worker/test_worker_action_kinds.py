@@ -231,7 +231,7 @@ async def test_send_email(ctx) -> None:
     assert recipients == ["a@example.com", "b@example.com"]
     assert message["Message-ID"] == f"<{raw['command_id']}@footfall>"
     with pytest.raises(BadCommandError):
-        await run("send_email", {"to": ["a@example.com"], "subject": "x\r\nBcc: e@vil.com"}, ctx)
+        await run("send_email", {"to": ["a@example.com\r\nBcc: e@vil.com"]}, ctx)
     with pytest.raises(BadCommandError):
         await run("send_email", {"subject": "nobody"}, ctx)
 

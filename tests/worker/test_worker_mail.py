@@ -23,27 +23,26 @@ def test_message_headers_and_no_bcc_header() -> None:
     assert msg["Cc"] == "Bee <b@example.com>"
     assert msg["Bcc"] is None
     assert "hidden@example.com" not in msg.as_string()
-    assert mail.recipients == ["a@example.com", "Bee <b@example.com>", "hidden@example.com"]
+    assert mail.recipients == ["a@example.com", "b@example.com", "hidden@example.com"]
     assert msg["Auto-Submitted"] == "auto-generated"
 
 
 @pytest.mark.parametrize(
-    "subject",
+    ("subject", "sent"),
     [
-        "Hi\r\nBcc: victim@example.com",
-        "Hi\nX-Injected: 1",
-        "Hi\rX: 1",
-        "Hi\r\n",
-        "Hi\n",
-        "\r",
-        "a\u2028b",
+        ("Hi\r\nBcc: victim@example.com", "Hi  Bcc: victim@example.com"),
+        ("Hi\nX-Injected: 1", "Hi X-Injected: 1"),
+        ("Hi\rX: 1", "Hi X: 1"),
+        ("Hi\r\n", "Hi"),
+        ("\r", ""),
+        ("a\u2028b\x85c\u2029d", "a b c d"),
     ],
 )
-def test_header_injection_in_subject_is_refused(subject: str) -> None:
-    with pytest.raises(BadCommandError):
-        build_message(
-            Mail(to=("a@example.com",), subject=subject, body=""), "f@x.org", "<i@f>", NOW
-        )
+def test_line_breaks_in_a_subject_become_spaces(subject: str, sent: str) -> None:
+    msg = build_message(
+        Mail(to=("a@example.com",), subject=subject, body=""), "f@x.org", "<i@f>", NOW
+    )
+    assert msg["Subject"] == sent
 
 
 @pytest.mark.parametrize(
@@ -54,6 +53,10 @@ def test_header_injection_in_subject_is_refused(subject: str) -> None:
         "not-an-address",
         "",
         "a@b@c",
+        "Name <a@example.com",
+        "N <a@example.com> <b@example.com>",
+        "ünï@example.com",
+        "=?utf-8?q?a?=@example.com",
     ],
 )
 def test_bad_addresses_are_refused(address: str) -> None:
