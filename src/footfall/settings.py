@@ -16,6 +16,7 @@ from typing import Any
 
 from footfall.durations import parse_duration
 from footfall.errors import ConfigError, DurationError
+from footfall.netaddr import parse_allowlist
 
 __all__ = ["KafkaSecurity", "Settings", "SmtpSettings"]
 
@@ -150,7 +151,7 @@ class Settings:
             read_token=env.optional("READ_TOKEN"),
             smtp=smtp,
             log_dir=Path(env.text("LOG_DIR", str(defaults.log_dir))),
-            http_allowlist=env.csv("HTTP_ALLOWLIST"),
+            http_allowlist=_http_allowlist(env),
             worker_concurrency=env.integer(
                 "WORKER_CONCURRENCY", defaults.worker_concurrency, minimum=1
             ),
@@ -202,6 +203,12 @@ _ENV_NAMES = (
     "KAFKA_HOME",
     "KAFKA_VERSION",
 )
+
+
+def _http_allowlist(env: _Env) -> tuple[str, ...]:
+    items = env.csv("HTTP_ALLOWLIST")
+    parse_allowlist(items)  # a mistyped entry such as 10.0.0.0/33 stops the start
+    return items
 
 
 class _Env:
