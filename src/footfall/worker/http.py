@@ -1,7 +1,9 @@
 """Guarded HTTP requests for ``call_web_page`` and provider notifications.
 
-The session resolves host names through :class:`~footfall.worker.netguard.GuardedResolver`
-and never follows redirects (a 3xx answer is a permanent failure). 2xx is success;
+Every URL is checked (:func:`~footfall.worker.netguard.check_url`) before the request;
+the session resolves host names through :class:`~footfall.worker.netguard.GuardedResolver`,
+ignores proxy settings from the environment and never follows redirects (a 3xx answer is
+a permanent failure, so a redirect cannot lead to an unchecked target). 2xx is success;
 429 and 5xx are transient (with the peer's ``Retry-After``); any other status is
 permanent. Response bodies are drained (up to 1 MiB, to keep the connection) and
 never logged or stored.
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 
 from footfall import __version__
 from footfall.worker.errors import (
@@ -30,9 +33,13 @@ USER_AGENT = f"footfall-worker/{__version__}"
 _DRAIN_LIMIT = 1 << 20
 
 
-def make_session(allowlist: Allowlist, connections: int = 256) -> aiohttp.ClientSession:
+def make_session(
+    allowlist: Allowlist, connections: int = 256, *, lookup: AbstractResolver | None = None
+) -> aiohttp.ClientSession:
+    """The worker's HTTP session: every host name goes through the guarded resolver, whose
+    lookups ``lookup`` does (default: the system resolver; tests pass their own)."""
     connector = aiohttp.TCPConnector(
-        resolver=GuardedResolver(allowlist),
+        resolver=GuardedResolver(allowlist, lookup),
         limit=connections,
         limit_per_host=connections,
         ttl_dns_cache=60,
