@@ -287,6 +287,8 @@ async def _start(run: _Run, settings: Settings, stop: asyncio.Event) -> dict[str
     addresses = {
         "Kafka broker": f"{bootstrap}   (FOOTFALL_BROKER={bootstrap})",
         "Who's On page": f"{web}/",
+        # the fragment never reaches the server; the page keeps the token and drops it
+        "Who's On, signed in": f"{web}/#token={admin_token}",
         "Visitors API": f"{web}/api/visitors",
         "Rules API": f"{web}/api/rules",
         "Dead letters": f"{web}/api/dead-letters",

@@ -1,5 +1,5 @@
 """The processor's web API, ticks and control on a real broker: Who's On, remove/purge,
-idle removal, rules counters, dead letters, metrics and probes."""
+idle removal, rules counters, dead letters, metrics and probes, and who may read them."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from footfall.settings import Settings
 pytestmark = pytest.mark.integration
 
 TOKEN = "s3cret-token"
+READ_TOKEN = "r3ad-token"
+READ = {"Authorization": f"Bearer {READ_TOKEN}"}
 
 
 def _rules() -> list[dict[str, object]]:
@@ -53,15 +55,17 @@ def _view(visitor: str, at: float, country: str = "DE") -> bytes:
             "type": "page_view",
             "visitor_id": visitor,
             "time": format_time(at),
-            "url": f"https://example.com/{visitor}",
+            "url": f"https://example.com/{visitor}?utm_source=mail&reset_token=rt-{visitor}",
             "country": country,
             "customer": {"name": f"Name {visitor}"},
         }
     )
 
 
-async def _get(session: aiohttp.ClientSession, url: str) -> tuple[int, object]:
-    async with session.get(url) as response:
+async def _get(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str] | None = None
+) -> tuple[int, object]:
+    async with session.get(url, headers=READ if headers is None else headers) as response:
         body = await response.read()
         try:
             return response.status, orjson.loads(body)
@@ -78,9 +82,16 @@ async def _eventually(check: object, seconds: float = 30.0) -> None:
         await asyncio.sleep(0.2)
 
 
-async def test_whos_on_ticks_control_and_endpoints(kafka_settings: Settings) -> None:
+async def test_whos_on_ticks_control_and_endpoints(
+    kafka_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = kafka_settings.with_overrides(
-        web_port=0, web_host="127.0.0.1", tick=1.0, idle_timeout=6.0, admin_token=TOKEN
+        web_port=0,
+        web_host="127.0.0.1",
+        tick=1.0,
+        idle_timeout=6.0,
+        admin_token=TOKEN,
+        read_token=READ_TOKEN,
     )
     await publish(
         settings, settings.topic("rules"), [rule_record(compile_rule(r)) for r in _rules()]
@@ -92,10 +103,10 @@ async def test_whos_on_ticks_control_and_endpoints(kafka_settings: Settings) -> 
     base = processor.own_url
     try:
         async with aiohttp.ClientSession() as session:
-            assert (await _get(session, f"{base}/healthz"))[0] == 200
+            assert (await _get(session, f"{base}/healthz", {}))[0] == 200
 
             async def ready() -> bool:
-                status, body = await _get(session, f"{base}/readyz")
+                status, body = await _get(session, f"{base}/readyz", {})
                 return status == 200 and body["ready"] is True  # type: ignore[index]
 
             await _eventually(ready)
@@ -114,7 +125,17 @@ async def test_whos_on_ticks_control_and_endpoints(kafka_settings: Settings) -> 
             _, body = await _get(session, f"{base}/api/visitors")
             row = body["visitors"][0]  # type: ignore[index]
             assert row["status"] == "browsing" and row["hits"] == 1 and row["country"] == "DE"
-            assert row["customer_name"] == "Name a" and row["current_page"].endswith("/a")
+            assert row["customer_name"] == "Name a"
+            assert row["current_page"] == "https://example.com/a"  # no query string
+
+            # the lists need a token; the admin token reads too
+            for path in ("/api/visitors", "/api/local/visitors", "/api/rules", "/api/dead-letters"):
+                for headers in ({}, {"Authorization": "Bearer wrong"}):
+                    status, refused = await _get(session, f"{base}{path}", headers)
+                    assert status == 401, (path, headers)
+                    assert "visitors" not in refused  # type: ignore[operator]
+            admin = {"Authorization": f"Bearer {TOKEN}"}
+            assert (await _get(session, f"{base}/api/visitors", admin))[0] == 200
 
             # ticks fire the duration rule once per visitor (rising edge)
             seen = await actions.wait_for(
@@ -149,11 +170,13 @@ async def test_whos_on_ticks_control_and_endpoints(kafka_settings: Settings) -> 
             assert "b" not in processor.visitors
             assert "a" in processor.visitors
 
-            # the command line lists the same visitors
-            code = await asyncio.to_thread(
-                footfall_main, ["visitors", "list", "--url", base, "--json"]
-            )
-            assert code == 0
+            # the command line lists the same visitors, with the token of its settings
+            monkeypatch.delenv("FOOTFALL_READ_TOKEN", raising=False)
+            monkeypatch.delenv("FOOTFALL_ADMIN_TOKEN", raising=False)
+            listing = ["visitors", "list", "--url", base, "--json"]
+            assert await asyncio.to_thread(footfall_main, listing) == 1
+            monkeypatch.setenv("FOOTFALL_READ_TOKEN", READ_TOKEN)
+            assert await asyncio.to_thread(footfall_main, listing) == 0
 
             # c goes idle and leaves the list at a tick
             await _eventually(lambda: listed(set()), 30)
@@ -162,26 +185,41 @@ async def test_whos_on_ticks_control_and_endpoints(kafka_settings: Settings) -> 
             counts = {r["id"]: (r["fired"], r["suppressed"]) for r in rules["rules"]}  # type: ignore[index]
             assert counts == {"long-stay": (3, 0), "removed": (1, 0), "purged": (1, 0)}
 
-            await produce(settings, settings.topic("chat-events"), [(b"z", b"{broken")])
+            secretive = orjson.dumps(
+                {
+                    "type": "chat_bogus",
+                    "visitor_id": "z",
+                    "time": format_time(time.time()),
+                    "url": "https://example.com/?api_key=k3y-secret",
+                    "password": "pw-secret",
+                }
+            )
+            await produce(
+                settings,
+                settings.topic("chat-events"),
+                [(b"z", b"{broken"), (b"z", secretive)],
+            )
 
             async def lettered() -> bool:
                 _, body = await _get(session, f"{base}/api/dead-letters?limit=5")
-                return len(body["dead_letters"]) == 1  # type: ignore[index]
+                return len(body["dead_letters"]) == 2  # type: ignore[index]
 
             await _eventually(lettered)
-            _, body = await _get(session, f"{base}/api/dead-letters?limit=5")
-            letter = body["dead_letters"][0]  # type: ignore[index]
-            assert letter["reason"] == "not_json"
-            assert letter["source"]["topic"] == settings.topic("chat-events")
+            status, body = await _get(session, f"{base}/api/dead-letters?limit=5")
+            letters = {letter["reason"]: letter for letter in body["dead_letters"]}  # type: ignore[index]
+            assert letters["not_json"]["source"]["topic"] == settings.topic("chat-events")
+            masked = letters["unknown_type"]["payload"]
+            assert "chat_bogus" in masked
+            assert "k3y-secret" not in masked and "pw-secret" not in masked
             assert (await _get(session, f"{base}/api/dead-letters?limit=x"))[0] == 400
 
-            status, text = await _get(session, f"{base}/metrics")
+            status, text = await _get(session, f"{base}/metrics", {})
             assert status == 200
             assert 'footfall_processor_events_total{type="page_view"} 3.0' in str(text)
             assert 'footfall_processor_rule_fired_total{rule="long-stay"} 3.0' in str(text)
             assert 'footfall_processor_dead_letters_total{reason="not_json"} 1.0' in str(text)
             assert "footfall_processor_tick_lag_seconds" in str(text)
-            assert (await _get(session, f"{base}/"))[0] == 200
+            assert (await _get(session, f"{base}/", {}))[0] == 200
     finally:
         await processor.stop()
         await actions.stop()

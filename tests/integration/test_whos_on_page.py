@@ -2,9 +2,10 @@
 
 Starts ``footfall dev`` (real Kafka, processor, workers, sinks, example rules and the
 traffic generator), opens the page in headless Debian Chromium driven by Playwright,
-checks that a visitor from the generator appears with the SmarterTrack columns, removes
-them with the page's button and checks that they leave the list. A screenshot is saved
-in the test's temp dir.
+checks that it shows nothing without a token (nor with a wrong one), opens the signed-in
+link ``footfall dev`` prints, checks that a visitor from the generator appears with the
+SmarterTrack columns, removes them with the page's button and checks that they leave
+the list. A screenshot is saved in the test's temp dir.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def _start_dev(run_dir: Path, base_port: int) -> tuple[subprocess.Popen[str], di
         lines.append(line)
         if match := re.search(r"Who's On page:\s+(\S+)", line):
             found["page"] = match.group(1)
+        if match := re.search(r"Who's On, signed in:\s+(\S+)", line):
+            found["signed_in"] = match.group(1)
         if match := re.search(r"Admin token:\s+(\S+)", line):
             found["token"] = match.group(1)
         if "Press Ctrl-C to stop" in line:
@@ -74,19 +77,37 @@ async def _started_at(page: Page, visitor_id: str) -> str | None:
     return await row.locator("td").nth(2).inner_text()
 
 
+async def _status_says(page: Page, text: str) -> None:
+    await page.wait_for_function(
+        "text => document.getElementById('status').textContent.includes(text)", arg=text
+    )
+
+
 async def test_whos_on_page_lists_and_removes_visitors(
     tmp_path: Path, port_block: Callable[[int], int]
 ) -> None:
     # processor, one worker, webhook sink
     proc, found = _start_dev(tmp_path, port_block(3))
     try:
-        assert {"page", "token"} <= set(found), found
+        assert {"page", "signed_in", "token"} <= set(found), found
+        assert found["signed_in"] == f"{found['page']}#token={found['token']}"
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = await browser.new_page(viewport={"width": 1400, "height": 900})
+                # Without a token, or with a wrong one, the page shows no visitor.
                 await page.goto(found["page"])
+                await _status_says(page, "Enter a token to see the lists")
+                await page.fill("#token", "not-the-token")
+                await page.click("#token-form button")
+                await _status_says(page, "The token was refused")
+                assert await page.locator("#visitor-rows tr").count() == 0
+                assert await page.inner_text("#online-count") == "–"
+
+                # The link footfall dev prints signs the tab in and leaves the address bar.
+                await page.goto(found["signed_in"])
                 await page.wait_for_selector("#visitor-rows tr", timeout=60_000)
+                assert page.url == found["page"], page.url
 
                 first = page.locator("#visitor-rows tr").first
                 visitor_id = await first.get_attribute("data-visitor")
@@ -107,15 +128,6 @@ async def test_whos_on_page_lists_and_removes_visitors(
                 assert int(await page.inner_text("#online-count")) >= 1
                 await page.screenshot(path=str(tmp_path / "whos-on.png"))
 
-                # Without the token the page refuses to act and says so.
-                await first.locator("button.remove").click()
-                await page.wait_for_function(
-                    "document.getElementById('status').textContent.includes('admin token')"
-                )
-                assert await _started_at(page, visitor_id) == started_at
-
-                await page.fill("#admin-token", found["token"])
-                await page.click("#token-form button")
                 await page.locator(
                     f'#visitor-rows tr[data-visitor="{visitor_id}"] button.remove'
                 ).click()

@@ -45,7 +45,8 @@ def register(subparsers: Any) -> None:
         "list",
         help="list the online visitors (from the processor's /api/visitors)",
         description="Show the Who's On list of every processor instance: visitor, status, "
-        "started at, duration, hits, idle, country and current page.",
+        "started at, duration, hits, idle, country and current page (without its query "
+        "string). Sends FOOTFALL_READ_TOKEN (or FOOTFALL_ADMIN_TOKEN) as the bearer token.",
     )
     listing.add_argument(
         "--url",
@@ -83,7 +84,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
     url = args.url or f"http://localhost:{settings.processor_web_port()}"
     try:
-        data = asyncio.run(fetch_visitors(url))
+        data = asyncio.run(fetch_visitors(url, token=settings.read_token or settings.admin_token))
     except ApiError as exc:
         print(f"footfall visitors list: {exc}", file=sys.stderr)
         return 1

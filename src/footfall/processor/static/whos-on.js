@@ -1,9 +1,31 @@
 // The Who's On page: polls the processor's JSON API and renders it. Every value is
 // put into the page with textContent, never as HTML.
+//
+// The API answers only with a token (FOOTFALL_READ_TOKEN to read, FOOTFALL_ADMIN_TOKEN
+// to read and to remove or purge). The page keeps the one entered in this tab's
+// sessionStorage; a link ending in #token=... (as `footfall dev` prints) sets it too,
+// and the token is taken off the address bar at once. The fragment is never sent to
+// the server.
 "use strict";
 
 const POLL_MS = 2000;
-const state = { filter: "", token: sessionStorage.getItem("footfall-admin-token") || "" };
+const TOKEN_KEY = "footfall-token";
+
+function tokenFromLink() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get("token");
+  if (token === null) return null;
+  history.replaceState(null, "", location.pathname + location.search);
+  return token.trim();
+}
+
+const linked = tokenFromLink();
+if (linked !== null) sessionStorage.setItem(TOKEN_KEY, linked);
+const state = { filter: "", token: sessionStorage.getItem(TOKEN_KEY) || "" };
+
+function authorization() {
+  return state.token ? { Authorization: `Bearer ${state.token}` } : {};
+}
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -31,8 +53,15 @@ function localTime(iso) {
   return isNaN(date) ? String(iso) : date.toLocaleTimeString();
 }
 
+class Refused extends Error {}
+
 async function getJSON(path) {
-  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  const response = await fetch(path, { headers: { Accept: "application/json", ...authorization() } });
+  if (response.status === 401 || response.status === 403) {
+    let detail = `HTTP ${response.status}`;
+    try { detail = (await response.json()).error || detail; } catch (_) { /* keep status */ }
+    throw new Refused(detail);
+  }
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
 }
@@ -42,13 +71,13 @@ function setStatus(text) { document.getElementById("status").textContent = text;
 async function control(action, visitorId) {
   if (!state.token) {
     setStatus("Enter the admin token to remove or purge visitors.");
-    document.getElementById("admin-token").focus();
+    document.getElementById("token").focus();
     return;
   }
   if (action === "purge" && !confirm(`Erase everything stored about ${visitorId}?`)) return;
   const response = await fetch(`/api/visitors/${encodeURIComponent(visitorId)}/${action}`, {
     method: "POST",
-    headers: { Authorization: `Bearer ${state.token}` },
+    headers: authorization(),
   });
   if (response.ok) {
     setStatus(`${action === "purge" ? "Purging" : "Removing"} ${visitorId}…`);
@@ -127,7 +156,17 @@ async function refresh() {
     renderDeadLetters(letters);
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
   } catch (error) {
-    setStatus(`Cannot reach the processor: ${error.message}`);
+    if (error instanceof Refused) {
+      // show nothing the token does not grant (e.g. after a wrong token was entered)
+      renderVisitors({ visitors: [] });
+      renderRules({ rules: [] });
+      renderDeadLetters({ dead_letters: [] });
+      document.getElementById("online-count").textContent = "–";
+      const hint = state.token ? "The token was refused" : "Enter a token to see the lists";
+      setStatus(`${hint} (FOOTFALL_READ_TOKEN or FOOTFALL_ADMIN_TOKEN): ${error.message}`);
+    } else {
+      setStatus(`Cannot reach the processor: ${error.message}`);
+    }
   }
 }
 
@@ -142,11 +181,20 @@ document.getElementById("filter").addEventListener("input", (event) => {
 });
 document.getElementById("token-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  state.token = document.getElementById("admin-token").value.trim();
-  sessionStorage.setItem("footfall-admin-token", state.token);
-  setStatus(state.token ? "Admin token set for this tab." : "Admin token cleared.");
+  state.token = document.getElementById("token").value.trim();
+  sessionStorage.setItem(TOKEN_KEY, state.token);
+  setStatus(state.token ? "Token set for this tab." : "Token cleared.");
+  refresh();
 });
-document.getElementById("admin-token").value = state.token;
+document.getElementById("token").value = state.token;
+window.addEventListener("hashchange", () => {
+  const token = tokenFromLink();
+  if (token === null) return;
+  state.token = token;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  document.getElementById("token").value = token;
+  refresh();
+});
 
 refresh();
 setInterval(refresh, POLL_MS);
