@@ -163,7 +163,7 @@ def test_every_kind_is_covered() -> None:
 
 @pytest.mark.parametrize(
     "file",
-    ["a.log", "rules/r1.log", "./x.log", "deep/er/x.log", "..x.log"],
+    ["a.log", "rules/r1.log", "deep/er/x.log", "..x.log", "ü/x.log", "a b.log"],
 )
 def test_log_paths_inside_the_directory(file: str) -> None:
     assert problems(raw_rule(actions=[{"kind": "log_to_file", "file": file}])) == []
@@ -171,7 +171,21 @@ def test_log_paths_inside_the_directory(file: str) -> None:
 
 @pytest.mark.parametrize(
     "file",
-    ["/a.log", "../a.log", "a/../../b.log", "~/a.log", "\\\\host\\x.log", "a\\..\\..\\b", ""],
+    [
+        "/a.log",
+        "../a.log",
+        "a/../../b.log",
+        "~/a.log",
+        "\\\\host\\x.log",
+        "a\\..\\..\\b",
+        "",
+        "./x.log",
+        "a//x.log",
+        "a\\b.log",
+        "a\nb.log",
+        "x/",
+        "a" * 256,
+    ],
 )
 def test_log_paths_leaving_the_directory(file: str) -> None:
     assert problems(raw_rule(actions=[{"kind": "log_to_file", "file": file}]))

@@ -1,12 +1,16 @@
 """Safe appends under ``FOOTFALL_LOG_DIR`` for ``log_to_file``.
 
-A path is relative, has no ``..`` or empty parts, and is opened component by component
-from the log directory with ``O_NOFOLLOW`` (``openat``), so that no symbolic link — in
-the file name or in any directory on the way, even one swapped in concurrently — can
-lead outside the directory. Missing directories under the log directory are created.
-Each line is written with one ``write`` on an ``O_APPEND`` descriptor under an
+Which paths are valid is decided by :func:`footfall.logpaths.log_path_problem`, the
+function the rule validator uses too. A valid path is opened component by component
+from a descriptor of the log directory (``openat``) with ``O_NOFOLLOW``, so that no
+symbolic link — in the file name or in any directory on the way, even one swapped in
+concurrently — can lead outside the directory. The file is opened with ``O_NONBLOCK``
+(a FIFO without a reader fails at once instead of blocking a thread) and checked with
+``fstat`` on the open descriptor: it must be a regular file with one link (a hard link
+to a file elsewhere is refused). Missing directories under the log directory are
+created. Each line is written with one ``write`` on an ``O_APPEND`` descriptor under an
 exclusive ``flock``, so that lines of concurrent workers (threads or processes) never
-interleave.
+interleave; waiting for the lock is bounded.
 """
 
 from __future__ import annotations
@@ -15,31 +19,43 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
+import time
 from pathlib import Path
 
+from footfall.logpaths import log_path_parts, log_path_problem
 from footfall.worker.errors import TransientActionError, UnsafePathError
 
-__all__ = ["append_line", "check_relative_path", "one_line"]
+__all__ = ["LOCK_TIMEOUT", "append_line", "check_relative_path", "one_line"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_FILE_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-_MAX_PATH = 1024
+_FILE_FLAGS = (
+    os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+) | os.O_CLOEXEC
+#: seconds a write waits for another writer's lock before it is retried later
+LOCK_TIMEOUT = 5.0
+# errors of a path that trying again will not fix
+_PERMANENT = {
+    errno.ELOOP: "a symbolic link is in the way",
+    errno.ENOTDIR: "a part of it is not a directory",
+    errno.EISDIR: "it is a directory",
+    errno.ENXIO: "it is not a regular file (a FIFO or device)",
+    errno.ENAMETOOLONG: "the name is too long for the file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "the file system is read-only",
+    errno.EINVAL: "the file system does not accept this name",
+    errno.EILSEQ: "the file system does not accept this name",
+}
 
 
 def check_relative_path(file: object) -> tuple[str, ...]:
     """The components of a log path, or UnsafePathError saying why it is refused."""
-    if not isinstance(file, str) or not file.strip():
-        raise UnsafePathError("log_to_file: 'file' must be a non-empty relative path")
-    if len(file) > _MAX_PATH or "\x00" in file:
-        raise UnsafePathError("log_to_file: 'file' is too long or contains a NUL byte")
-    if file.startswith(("/", "\\")) or (len(file) > 1 and file[1] == ":"):
-        raise UnsafePathError(f"log_to_file: refused absolute path {file!r}")
-    parts = tuple(file.split("/"))
-    if not parts or any(part in ("..", ".", "") for part in parts):
-        raise UnsafePathError(f"log_to_file: refused path {file!r} (no '..' or '.' parts)")
-    if "\\" in file:
-        raise UnsafePathError(f"log_to_file: refused path {file!r} (no backslashes)")
-    return tuple(parts)
+    problem = log_path_problem(file)
+    if problem is not None:
+        raise UnsafePathError(f"log_to_file: params.file: {problem}")
+    assert isinstance(file, str)
+    return log_path_parts(file)
 
 
 def one_line(text: str) -> str:
@@ -47,8 +63,9 @@ def one_line(text: str) -> str:
     return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ") + "\n"
 
 
-def append_line(root: Path, file: str, line: str) -> None:
-    """Append ``line`` (already one line, ending in a newline) to ``root/file``. Blocking."""
+def append_line(root: Path, file: str, line: str, lock_timeout: float = LOCK_TIMEOUT) -> None:
+    """Append ``line`` (already one line, ending in a newline) to ``root/file``. Blocking,
+    but never for long: no open, lock or write here waits without bound."""
     parts = check_relative_path(file)
     data = line.encode("utf-8")
     try:
@@ -68,7 +85,8 @@ def append_line(root: Path, file: str, line: str) -> None:
     finally:
         os.close(dir_fd)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _check_file(fd, file)
+        _lock(fd, file, lock_timeout)
         try:
             written = os.write(fd, data)
             if written != len(data):
@@ -76,9 +94,38 @@ def append_line(root: Path, file: str, line: str) -> None:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     except OSError as exc:
-        raise TransientActionError(f"log_to_file: cannot write {file!r}: {exc}") from None
+        raise TransientActionError(f"log_to_file: cannot write {file!r}: {exc.strerror}") from None
     finally:
         os.close(fd)
+
+
+def _check_file(fd: int, file: str) -> None:
+    """Refuse anything but a regular file that has no other name (hard link)."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafePathError(f"log_to_file: refused {file!r}: it is not a regular file")
+    if info.st_nlink != 1:
+        raise UnsafePathError(
+            f"log_to_file: refused {file!r}: it has {info.st_nlink} hard links "
+            "(it may be a file outside the log directory)"
+        )
+
+
+def _lock(fd: int, file: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TransientActionError(
+                    f"log_to_file: {file!r} stayed locked by another writer for {timeout:g}s"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        else:
+            return
 
 
 def _enter(dir_fd: int, part: str, file: str) -> int:
@@ -95,10 +142,7 @@ def _enter(dir_fd: int, part: str, file: str) -> int:
 
 
 def _refusal(exc: OSError, file: str) -> Exception:
-    if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EISDIR):
-        return UnsafePathError(
-            f"log_to_file: refused path {file!r}: a symbolic link or non-directory is in the way"
-        )
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return UnsafePathError(f"log_to_file: cannot write {file!r}: {exc.strerror}")
+    reason = _PERMANENT.get(exc.errno or 0)
+    if reason is not None:
+        return UnsafePathError(f"log_to_file: refused {file!r}: {reason}")
     return TransientActionError(f"log_to_file: cannot open {file!r}: {exc.strerror}")

@@ -1,7 +1,9 @@
 """``log_to_file``: append one line to a file inside ``FOOTFALL_LOG_DIR`` (SPEC §5).
 
 The line is ``params.line`` (line breaks turned into spaces) or, without it, the whole
-command as one JSON line.
+command as one JSON line. The write runs in a thread and is given ``WRITE_TIMEOUT``
+seconds: a file system that hangs makes the attempt fail (and be retried) instead of
+holding the command for ever.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import orjson
 
 from footfall.worker.command import Command
 from footfall.worker.context import ActionContext
-from footfall.worker.errors import BadCommandError
-from footfall.worker.logfiles import append_line, check_relative_path, one_line
+from footfall.worker.errors import BadCommandError, TransientActionError
+from footfall.worker.logfiles import LOCK_TIMEOUT, append_line, check_relative_path, one_line
 
-__all__ = ["execute"]
+__all__ = ["WRITE_TIMEOUT", "execute"]
+
+#: seconds one write may take, waiting for another writer's lock included
+WRITE_TIMEOUT = LOCK_TIMEOUT + 5.0
 
 
 async def execute(command: Command, ctx: ActionContext) -> None:
@@ -30,4 +35,10 @@ async def execute(command: Command, ctx: ActionContext) -> None:
         text = one_line(line)
     else:
         raise BadCommandError("params.line: expected a string")
-    await asyncio.to_thread(append_line, ctx.settings.log_dir, file, text)
+    try:
+        async with asyncio.timeout(WRITE_TIMEOUT):
+            await asyncio.to_thread(append_line, ctx.settings.log_dir, file, text)
+    except TimeoutError:
+        raise TransientActionError(
+            f"log_to_file: writing {file!r} took longer than {WRITE_TIMEOUT:g}s"
+        ) from None
