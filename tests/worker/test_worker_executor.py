@@ -120,3 +120,17 @@ async def test_malformed_and_unknown_commands_dead_letter(setup) -> None:
     ]
     assert letters[0]["payload"] == "{nope"
     assert letters[0]["source"] == {"topic": "p.actions", "partition": 1, "offset": 3}
+
+
+async def test_refused_addresses_and_log_paths_dead_letter_at_once(setup) -> None:
+    executor, producer, _, _ = setup
+    mail = build_command("send_email", {"to": ["a@example.com\r\nBcc: e@vil.test"], "subject": "s"})
+    await executor.process(record(mail, 1), None)
+    await executor.process(record(build_command("log_to_file", {"file": "a" * 300}), 2), None)
+    letters = producer.on("dead-letters")
+    assert [(d["reason"], d["attempts"]) for d in letters] == [("action_failed", 1)] * 2
+    assert letters[0]["error"] == "params.to[0]: line breaks are not allowed in an address"
+    assert letters[1]["error"].startswith(
+        "log_to_file: params.file: a part of the log file path is longer than 255 bytes"
+    )
+    assert producer.on("actions-retry") == []
