@@ -3,6 +3,7 @@ from __future__ import annotations
 import orjson
 
 from footfall.engine import Engine, EngineConfig
+from footfall.events import parse_time
 from footfall.testing import Driver, at, chat, control, email_action, page_view, rule, rules_of
 
 
@@ -96,7 +97,9 @@ def test_purge_fires_then_erases_everything() -> None:
     fired = d.send(control("purge", "v1", at(2)))
     assert [c.rule.id for c in fired] == ["purged"]
     assert fired[0].facts["hits"] == 1
-    assert d.state("v1") is None
+    # all that is left is a tombstone: the id and the purge time, no personal data
+    s = d.state("v1")
+    assert s is not None and s.to_dict() == {"visitor_id": "v1", "purged_at": parse_time(at(2))}
     assert d.send(control("purge", "v1", at(3))) == []
 
 

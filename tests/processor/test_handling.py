@@ -133,22 +133,41 @@ def test_a_message_keyed_wrongly_is_sent_again_under_the_visitor_id() -> None:
     assert table == {}
 
 
-def test_purge_deletes_the_visitor_and_ticks_end_idle_sessions() -> None:
+def test_purge_leaves_a_tombstone_until_it_expires_and_ticks_end_idle_sessions() -> None:
     table: dict[str, bytes] = {}
-    step, index, _ = _step(table)
+    step, index, metrics = _step(table)
     step.handle("visitor-events", 3, 0, b"gone", _view("gone", "2026-03-02T10:00:00Z", "g1"))
     step.handle("visitor-events", 3, 1, b"idle", _view("idle", "2026-03-02T10:00:00Z", "i1"))
     purge = orjson.dumps({"type": "purge", "visitor_id": "gone", "time": "2026-03-02T10:01:00Z"})
     result = step.handle("control", 3, 0, b"gone", purge)
     assert [orjson.loads(o.value)["rule"]["id"] for o in result.outgoing] == ["purged"]
-    assert "gone" not in table and index.visitors(3) == ["idle"]
+    # nothing personal is left: the id and the purge time, ticked until it expires
+    assert orjson.loads(table["gone"]) == {"visitor_id": "gone", "purged_at": 1_772_445_660.0}
+    assert index.visitors(3) == ["gone", "idle"]
+    # the echo of an invitation sent before the purge changes nothing and is counted
+    invited = orjson.dumps(
+        {
+            "type": "chat_invited",
+            "visitor_id": "gone",
+            "time": "2026-03-02T10:01:01Z",
+            "event_id": "echo",
+            "caused_by": {"rule_id": "every-view", "depth": 1},
+        }
+    )
+    assert step.handle("chat-events", 3, 0, b"gone", invited).outgoing == []
+    assert orjson.loads(table["gone"]) == {"visitor_id": "gone", "purged_at": 1_772_445_660.0}
+    sample = metrics.registry.get_sample_value
+    assert sample("footfall_processor_events_total", {"type": "after_purge"}) == 1.0
     # 10:00 + 10 minutes idle: the tick at 10:20 ends the session
     tick = encode_tick(Tick(1_772_446_800.0, 0.0))  # 2026-03-02T10:20:00Z
     step.handle("ticks", 3, 0, b"tick", tick)
-    assert index.visitors(3) == []
+    assert index.visitors(3) == ["gone"]
     assert VisitorState.from_bytes(table["idle"]).online is False
     # the same tick read again is skipped
     assert step.handle("ticks", 3, 1, b"tick", tick).outgoing == []
+    # a day after the purge a tick deletes the tombstone
+    step.handle("ticks", 3, 2, b"tick", encode_tick(Tick(1_772_445_660.0 + 86_400.0, 0.0)))
+    assert "gone" not in table and index.visitors(3) == []
 
 
 class CountingTable(dict[str, bytes]):

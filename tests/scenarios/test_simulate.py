@@ -275,6 +275,37 @@ def test_chat_scenario_with_purge(capsys: pytest.CaptureFixture[str]) -> None:
     assert "customer_name" not in second_purge["facts"]
 
 
+def test_purge_is_final_for_what_came_before_it(capsys: pytest.CaptureFixture[str]) -> None:
+    # dan: purged, then the echo of an invitation sent before the purge, and a late chat
+    # event from before it, arrive: neither brings dan back (no invited, no idle rule);
+    # dan's next page view is a new visitor, and an old echo after it changes nothing.
+    # fay: one page view fires a purge and an invitation; the purge is fed back first.
+    code, commands, err = simulate(
+        capsys,
+        "--rules",
+        str(DATA / "purge-rules.yaml"),
+        "--events",
+        str(DATA / "purge-events.jsonl"),
+        "--until",
+        "2026-03-02T12:22:00Z",
+    )
+    assert code == 0 and err == ""
+    v = versions("purge-rules.yaml")
+    fay_purge = derive_id(command_id("forget-me", v["forget-me"], 0, "fay", "f1"), "control")
+    assert summary(commands) == [
+        ("welcome", "dan", "event", "d1", "2026-03-02T12:00:00.000Z"),
+        ("purged", "dan", "event", "x1", "2026-03-02T12:00:05.000Z"),
+        ("forget-me", "fay", "event", "f1", "2026-03-02T12:01:00.000Z"),
+        ("invite-help", "fay", "event", "f1", "2026-03-02T12:01:00.000Z"),
+        ("welcome", "fay", "event", "f1", "2026-03-02T12:01:00.000Z"),
+        ("purged", "fay", "event", fay_purge, "2026-03-02T12:01:00.000Z"),
+        ("welcome", "dan", "event", "d2", "2026-03-02T12:20:00.000Z"),
+    ]
+    # the new visit starts from nothing: the first visit footfall knows of
+    assert commands[-1]["action"]["params"]["line"] == "dan visit 1"
+    assert commands[-1]["facts"]["hits"] == 1 and commands[-1]["facts"]["invites_sent"] == 0
+
+
 def test_tick_and_idle_timeout_from_the_environment(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

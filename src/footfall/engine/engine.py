@@ -7,6 +7,20 @@ state (``None`` for a visitor never seen) and returns an :class:`Outcome`. Nothi
 reads a clock or does I/O: the time is the event's, the tick's or the control
 message's. The state given is updated in place and returned; ``Outcome.state`` is
 ``None`` when the visitor's state must be deleted.
+
+Purge is final for what came before it (SPEC §11). A purge leaves a tombstone (see
+:mod:`.state`) for ``EngineConfig.purge_memory``: an event or control message whose time
+is at or before the purge's, or caused (``caused_by``) by a command fired before the
+purge, is dropped (``Outcome.purged``), changing and firing nothing. Nothing can fire a
+command for a tombstone, so while the tombstone lasts every ``caused_by`` input is such
+one; once new activity started a fresh state, the fresh state remembers the ids its
+own commands will feed back (``VisitorState.issue``) and accepts only those.
+
+A remove is not final: the visitor stays known and comes back with their next
+activity. But an input caused by an action (the ``chat_invited`` of an invitation sent
+just before the remove, or by a rule on ``online_visitor_removed``) does not bring a
+removed visitor back onto the list: it is applied and fires its rule event as for any
+visitor who left, without starting a session.
 """
 
 from __future__ import annotations
@@ -18,8 +32,10 @@ from typing import TYPE_CHECKING
 
 from mypy_extensions import mypyc_attr
 
-from footfall.engine.commands import Candidate, Evaluation, Trigger
+from footfall.engine.commands import Candidate, Evaluation, Trigger, command_id
 from footfall.engine.facts import EngineContext, facts_at, tick_facts
+from footfall.engine.feedback import derive_id, produces_feedback
+from footfall.engine.horizon import MARGIN
 from footfall.engine.quiet import QuietSpan, quiet_span, span_holds, still_quiet
 from footfall.engine.state import VisitorState
 from footfall.engine.throttle import pass_mark, prune_marks
@@ -50,6 +66,8 @@ RULE_EVENT_OF: Mapping[str, str] = {
     "purge": "online_visitor_purged",
 }
 _ONLINE = "online_activity"
+_INVITE = "send_live_chat_invitation"
+_INF = float("inf")
 _MAX_DERIVED_KEY = 100
 #: Above this many per-visitor throttle marks, spent ones are dropped when a rule fires
 #: (and all of them when a session ends).
@@ -62,6 +80,9 @@ class EngineConfig:
 
     idle_timeout: float = 900.0
     invitation_timeout: float = 120.0
+    #: how long a purge is remembered (its tombstone kept): a day, far longer than
+    #: the feedback of a command already fired takes to come back
+    purge_memory: float = 86400.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineConfig:
@@ -76,8 +97,9 @@ class Outcome:
     before the per-rule throttle, in firing order. ``synthesised``: events the engine
     made up and already applied (invitation timeouts), for publishing or display.
     ``duplicate``: the input's id was seen before and it was ignored. ``evaluations``:
-    how many rules were evaluated. Treated as immutable; not ``frozen``, for the reason
-    given at :class:`~footfall.engine.commands.Command`.
+    how many rules were evaluated. ``purged``: the input came before a purge of the
+    visitor (see the module docstring) and was ignored. Treated as immutable; not
+    ``frozen``, for the reason given at :class:`~footfall.engine.commands.Command`.
     """
 
     state: VisitorState | None
@@ -85,6 +107,7 @@ class Outcome:
     synthesised: tuple[Event, ...] = ()
     duplicate: bool = False
     evaluations: int = 0
+    purged: bool = False
 
     def __init__(
         self,
@@ -93,12 +116,14 @@ class Outcome:
         synthesised: tuple[Event, ...] = (),
         duplicate: bool = False,
         evaluations: int = 0,
+        purged: bool = False,
     ) -> None:
         self.state = state
         self.candidates = candidates
         self.synthesised = synthesised
         self.duplicate = duplicate
         self.evaluations = evaluations
+        self.purged = purged
 
 
 # subclasses (tests' reference engines) may override its methods in a compiled build too
@@ -136,13 +161,49 @@ class Engine:
 
     @staticmethod
     def needs_tick(state: VisitorState | None) -> bool:
-        """Whether ticks must visit this visitor: online, or with invitations pending."""
-        return state is not None and (state.online or bool(state.pending))
+        """Whether ticks must visit this visitor: online, with invitations pending, or a
+        purge's tombstone (a tick deletes it once it expires)."""
+        return state is not None and (state.online or bool(state.pending) or state.is_tombstone)
+
+    def forgets(self, state: VisitorState, now: float) -> bool:
+        """Whether ``state`` is a tombstone that has expired at ``now`` (to delete)."""
+        purged_at = state.purged_at
+        return (
+            purged_at is not None
+            and state.visits == 0
+            and now - purged_at >= self.config.purge_memory
+        )
+
+    def _after_purge(
+        self, state: VisitorState, time: float, caused_by: CausedBy | None, identity: str
+    ) -> bool:
+        """Whether an input came before the purge ``state`` remembers (see the module
+        docstring); forgets an expired purge first. ``state.purged_at`` is set."""
+        purged_at = state.purged_at
+        assert purged_at is not None
+        if time - purged_at >= self.config.purge_memory:
+            state.forget_purge()
+            return False
+        if time <= purged_at:
+            return True
+        return caused_by is not None and not state.was_issued(identity)
 
     # -- entry points ---------------------------------------------------------------------
 
     def handle_event(self, state: VisitorState | None, event: Event) -> Outcome:
         """Apply a visitor or chat event and fire the rules of its rule event."""
+        if state is not None and state.purged_at is not None:
+            tombstone = state.visits == 0
+            if self._after_purge(state, event.time, event.caused_by, event.identity):
+                return Outcome(state, purged=True)
+            if tombstone:
+                # new activity (or a purge no longer remembered): a fresh visitor, who
+                # keeps the purge time while it is remembered
+                if event.type == "session_end":
+                    return Outcome(state if state.purged_at is not None else None)
+                fresh = VisitorState(event.visitor_id)
+                fresh.purged_at = state.purged_at
+                state = fresh
         if state is None:
             if event.type == "session_end":
                 return Outcome(None)
@@ -159,15 +220,19 @@ class Engine:
         windows = self._rules.max_windows
         if state.windows:
             state.trim_windows(windows)
-        apply_event(state, event, self.config.idle_timeout, windows)
+        # an action's echo does not bring a removed visitor back (module docstring)
+        may_start = state.removed_at is None or state.online or event.caused_by is None
+        apply_event(state, event, self.config.idle_timeout, windows, may_start=may_start)
         rule_event = RULE_EVENT_OF.get(event.type)
         if rule_event is not None:
             evaluations += self._evaluate_event(state, event, rule_event, out)
         return Outcome(state, tuple(out), tuple(synthesised), False, evaluations)
 
     def handle_tick(self, state: VisitorState | None, tick_time: float) -> Outcome:
-        """Idle removal, then invitation timeouts, then ``online_activity`` on a rising edge."""
-        if state is None:
+        """Idle removal, then invitation timeouts, then ``online_activity`` on a rising edge.
+
+        An expired tombstone is deleted (state ``None``)."""
+        if state is None or self.forgets(state, tick_time):
             return Outcome(None)
         out: list[Candidate] = []
         synthesised: list[Event] = []
@@ -193,13 +258,24 @@ class Engine:
     def handle_control(self, state: VisitorState | None, control: Control) -> Outcome:
         """``remove``: fire ``online_visitor_removed``, end the session, keep lifetime data.
 
-        ``purge``: fire ``online_visitor_purged`` and erase everything (state ``None``).
-        Both rule events see the state from before the change. Removing a visitor who
-        is not online, or purging one never seen, does nothing.
+        ``purge``: fire ``online_visitor_purged`` and erase everything, leaving a
+        tombstone. Both rule events see the state from before the change. Removing a
+        visitor who is not online does nothing; purging one never seen (or purged
+        already) fires nothing and leaves (or moves) the tombstone. A control message
+        from before a purge is dropped (``Outcome.purged``).
         """
+        purge = control.type == "purge"
+        if state is not None and state.purged_at is not None:
+            tombstone = state.visits == 0
+            if self._after_purge(state, control.time, control.caused_by, control.identity):
+                return Outcome(state, purged=True)
+            if tombstone:
+                if purge:
+                    return Outcome(_tombstone(control))
+                return Outcome(state if state.purged_at is not None else None)
         if state is None:
-            return Outcome(None)
-        if control.type == "remove":
+            return Outcome(_tombstone(control) if purge else None)
+        if not purge:
             if state.seen(control.identity):
                 return Outcome(state, duplicate=True)
             if not state.online:
@@ -214,9 +290,10 @@ class Engine:
             fired = self._permitted(self._rules.matching(rule_event, ctx), control.caused_by)
             if fired:
                 self._fire_for(state, fired, ctx, rule_event, control, out)
-        if control.type == "purge":
-            return Outcome(None, tuple(out), (), False, evaluations)
+        if purge:
+            return Outcome(_tombstone(control), tuple(out), (), False, evaluations)
         end_session(state)
+        state.removed_at = control.time
         return Outcome(state, tuple(out), (), False, evaluations)
 
     def handle(self, state: VisitorState | None, message: Event | Control) -> Outcome:
@@ -234,6 +311,10 @@ class Engine:
         carries none of the engine's last evaluation."""
         plan = self._built if self._built is not None else self._plan
         config = self.config
+        purged_at = state.purged_at
+        if purged_at is not None and state.visits == 0:
+            # a tombstone: nothing to do until it expires
+            return (plan.token, -_INF, purged_at + config.purge_memory - MARGIN, ())
         return quiet_span(state, plan, config.idle_timeout, config.invitation_timeout)
 
     def span_holds(self, span: QuietSpan | None, tick_time: float) -> bool:
@@ -427,6 +508,7 @@ class Engine:
         marks = state.throttle
         if len(marks) > _KEEP_MARKS:
             prune_marks(marks, now)
+        after_purge = state.purged_at is not None
         for rule in rules:
             for action in rule.actions:
                 suppressed = 0
@@ -437,6 +519,11 @@ class Engine:
                     if passed is None:
                         continue
                     suppressed = passed
+                if after_purge and produces_feedback(action.kind):
+                    # what it feeds back is this visitor's, not from before the purge
+                    cid = command_id(rule.id, rule.version, action.index, visitor_id, identity)
+                    purpose = "control" if action.kind != _INVITE else "chat_invited"
+                    state.issue(derive_id(cid, purpose))
                 out.append(
                     Candidate(
                         rule,
@@ -449,6 +536,13 @@ class Engine:
                         suppressed,
                     )
                 )
+
+
+def _tombstone(control: Control) -> VisitorState:
+    """What a purge leaves of a visitor: the id and the purge time, nothing else."""
+    grave = VisitorState(control.visitor_id)
+    grave.purged_at = control.time
+    return grave
 
 
 def _short(key: str) -> str:

@@ -15,7 +15,15 @@ Everything kept is bounded per visitor whatever the traffic:
 * ``windows``: per windowable count field, the event times inside the largest window any
   rule uses, at most :data:`WINDOW_EVENTS` of them;
 * ``transcript``: the last :data:`TRANSCRIPT_CHARS` characters of the current chat;
-* ``throttle``: one mark per (rule, action) with ``per: visitor`` throttling.
+* ``throttle``: one mark per (rule, action) with ``per: visitor`` throttling;
+* ``issued``: after a purge, the last :data:`ISSUED_IDS` ids of the events and control
+  messages the visitor's own commands will feed back (fingerprints, see
+  :meth:`VisitorState.issue`).
+
+A purge leaves a *tombstone*: a state with only ``visitor_id`` and ``purged_at`` (no
+personal data), which tells what came before the purge from new activity until it
+expires (``footfall.engine.EngineConfig.purge_memory``). New activity after the purge
+starts a fresh state that keeps ``purged_at`` (and starts ``issued``) until then.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from typing import Any
 import orjson
 
 __all__ = [
+    "ISSUED_IDS",
     "PENDING_INVITATIONS",
     "RECENT_IDS",
     "RESOLVED_INVITATIONS",
@@ -43,6 +52,7 @@ RESOLVED_INVITATIONS = 32
 PENDING_INVITATIONS = 16
 WINDOW_EVENTS = 1000
 TRANSCRIPT_CHARS = 4000
+ISSUED_IDS = 16
 
 #: Per-session page fields, in facts order.
 PAGE_FIELDS = (
@@ -80,7 +90,17 @@ _COUNTERS = (
     "invites_ignored",
 )
 _TIMES = ("invitation_last_sent", "first_chat_at", "last_chat_at")
-_OPTIONAL = ("session_id", "started_at", *PAGE_FIELDS, *PROFILE_FIELDS, *CHAT_FIELDS, *_TIMES)
+#: When the visitor was last purged / removed (see :meth:`VisitorState.is_tombstone`).
+_FENCES = ("purged_at", "removed_at")
+_OPTIONAL = (
+    "session_id",
+    "started_at",
+    *PAGE_FIELDS,
+    *PROFILE_FIELDS,
+    *CHAT_FIELDS,
+    *_TIMES,
+    *_FENCES,
+)
 
 
 _FP = 6  # bytes per fingerprint
@@ -152,6 +172,7 @@ class VisitorState:
         "invites_rejected",
         "invites_sent",
         "ip",
+        "issued",
         "language",
         "last_activity",
         "last_chat_at",
@@ -160,8 +181,10 @@ class VisitorState:
         "os",
         "page_time",
         "pending",
+        "purged_at",
         "recent_ids",
         "region",
+        "removed_at",
         "resolved",
         "session_id",
         "site",
@@ -221,11 +244,16 @@ class VisitorState:
         self.invitation_last_sent: float | None = None
         self.first_chat_at: float | None = None
         self.last_chat_at: float | None = None
+        # purge and remove: the time of the last purge while it is remembered, of the
+        # last remove until a session starts again
+        self.purged_at: float | None = None
+        self.removed_at: float | None = None
         # bookkeeping
         self.pending: dict[str, list[Any]] = {}  # invitation id -> [sent at, caused_by dict]
         # fingerprints, oldest first, 6 bytes each (searched in C)
         self.resolved = bytearray()
         self.recent_ids = bytearray()
+        self.issued = bytearray()
         self.windows: dict[str, list[float]] = {}
         self.held: frozenset[str] = frozenset()
         self.throttle: dict[str, list[float]] = {}  # "rule\x1findex" -> [until, suppressed]
@@ -265,6 +293,28 @@ class VisitorState:
     def recent_count(self) -> int:
         """How many event ids de-duplication remembers now (at most :data:`RECENT_IDS`)."""
         return len(self.recent_ids) // _FP
+
+    @property
+    def is_tombstone(self) -> bool:
+        """Whether this is what a purge left: nothing but the purge time, no visit since."""
+        return self.purged_at is not None and self.visits == 0
+
+    def issue(self, feedback_id: str) -> None:
+        """Remember the id of an event or control message a command fired for this
+        visitor will feed back (kept only after a purge, the last :data:`ISSUED_IDS`)."""
+        issued = self.issued
+        issued += fingerprint(feedback_id)
+        if len(issued) > ISSUED_IDS * _FP:
+            del issued[:_FP]
+
+    def was_issued(self, feedback_id: str) -> bool:
+        """Whether ``feedback_id`` is among the ids :meth:`issue` remembers."""
+        return _holds(self.issued, fingerprint(feedback_id))
+
+    def forget_purge(self) -> None:
+        """Drop what the visitor keeps of a purge once it is no longer remembered."""
+        self.purged_at = None
+        self.issued = bytearray()
 
     def is_resolved(self, invitation_id: str) -> bool:
         return _holds(self.resolved, fingerprint(invitation_id))
@@ -353,6 +403,8 @@ class VisitorState:
             out["resolved"] = _numbers(self.resolved)
         if self.recent_ids:
             out["recent_ids"] = _numbers(self.recent_ids)
+        if self.issued:
+            out["issued"] = _numbers(self.issued)
         if self.windows:
             out["windows"] = self.windows
         if self.held:
@@ -375,6 +427,7 @@ class VisitorState:
         state.pending = {k: list(v) for k, v in data.get("pending", {}).items()}
         state.resolved = _packed(data.get("resolved", ()))
         state.recent_ids = _packed(data.get("recent_ids", ()))
+        state.issued = _packed(data.get("issued", ()))
         state.windows = {k: [float(t) for t in v] for k, v in data.get("windows", {}).items()}
         # rule ids and throttle keys repeat across visitors: share one string each
         state.held = frozenset(map(sys.intern, data.get("held", ())))

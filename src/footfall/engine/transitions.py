@@ -39,6 +39,7 @@ def start_session(
     """Begin a new session at ``at`` (the previous one, if any, is ended first)."""
     end_session(state)
     state.online = True
+    state.removed_at = None  # back by their own doing (see Engine.handle_event)
     state.session_id = session_id
     state.started_at = at
     state.last_activity = max(at, state.last_activity)

@@ -164,6 +164,16 @@ class VisitorStep:
             log.debug(
                 "duplicate %s %s of %s ignored", message.type, message.identity, message.visitor_id
             )
+        elif outcome.purged:
+            # from before a purge of the visitor (e.g. the echo of an invitation sent
+            # just before it): it must not bring the visitor back
+            self.metrics.events_in.labels("after_purge").inc()
+            log.debug(
+                "%s %s of %s ignored: from before the visitor was purged",
+                message.type,
+                message.identity,
+                message.visitor_id,
+            )
         return StepResult(self._apply(partition, message.visitor_id, outcome), message.type)
 
     def _tick(self, partition: int, value: bytes | None) -> StepResult:
@@ -205,7 +215,7 @@ class VisitorStep:
         read from: most ticks change nothing, and an unchanged state needs no write and
         no changelog record) and route its candidates."""
         state = outcome.state
-        if outcome.duplicate:
+        if outcome.duplicate or outcome.purged:
             return []
         if state is None:
             if visitor_id in self.table:
@@ -215,7 +225,7 @@ class VisitorStep:
             encoded = state.to_bytes()
             if encoded != stored:
                 self.table[visitor_id] = encoded
-            if state.online or state.pending:
+            if self.engine.needs_tick(state):  # a purge's tombstone too, until it expires
                 span = self.engine.quiet_span(state) if self.skip_quiet else None
                 self.index.mark(partition, visitor_id, True, span)
             else:

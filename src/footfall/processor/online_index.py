@@ -1,4 +1,6 @@
-"""Which visitors a tick on a partition evaluates: those online or with open invitations.
+"""Which visitors a tick on a partition evaluates: those online or with open invitations,
+and the tombstones purges leave (a tick deletes each once it expires; until then its
+quiet span passes over it).
 
 Kept in memory beside the visitor table and updated on every state write; rebuilt
 from the table after each recovery (rebalance or restart), so it never needs a

@@ -256,7 +256,7 @@ class Processor:
             partition = partition_for(key.encode(), partitions)
             if partition in active:
                 state = VisitorState.from_bytes(value)
-                if state.online or state.pending:
+                if Engine.needs_tick(state):  # a purge's tombstone too, until it expires
                     entries.append((partition, key))
         self.index.replace(entries)
         self.metrics.online_visitors.set(self.index.count())
