@@ -19,6 +19,7 @@ The rules err on the side of masking: a field named ``monkey`` is masked too.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["MASK", "is_secret_name", "redact_text", "redact_value"]
@@ -34,6 +35,7 @@ _USER_INFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)([^/?#@\s\"':]*)(?::([^/?#@\s\
 _SCHEME_CREDENTIAL = re.compile(r"\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]+", re.I)
 
 
+@lru_cache(maxsize=4096)  # the same few names come back in every payload
 def is_secret_name(name: str) -> bool:
     """Whether a key, header or parameter called ``name`` holds a credential."""
     return bool(_SECRET_PART.search(name)) or name.strip().lower() in _SECRET_NAMES
