@@ -57,6 +57,7 @@ def test_line_breaks_in_a_subject_become_spaces(subject: str, sent: str) -> None
         "N <a@example.com> <b@example.com>",
         "ünï@example.com",
         "=?utf-8?q?a?=@example.com",
+        "a@" + "b" * 250 + ".example",
     ],
 )
 def test_bad_addresses_are_refused(address: str) -> None:

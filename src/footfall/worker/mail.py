@@ -61,6 +61,8 @@ _ADDR_SPEC = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-
 _NAMED = re.compile(r"\s*([^<>]*?)\s*<([^<>]*)>\s*")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _QUOTED_PAIR = re.compile(r"\\(.)")
+_MAX_ADDRESS = 254  # RFC 5321: a path is at most 256 characters with its < >
+_MAX_WORD = 900  # a header line must stay below 998 characters
 _LINE = 76  # the longest line with an encoded word (RFC 2047)
 _WORD_BYTES = 39  # UTF-8 bytes per encoded word: "=?utf-8?b?" + 52 base64 + "?=" = 64
 
@@ -113,6 +115,8 @@ def _split(value: str, where: str = "address") -> tuple[str, str]:
     quoted = _QUOTED.fullmatch(name)
     if quoted:
         name = _QUOTED_PAIR.sub(r"\1", quoted.group(1))
+    if len(addr) > _MAX_ADDRESS:
+        raise BadCommandError(f"{where}: the address is longer than {_MAX_ADDRESS} characters")
     if not _ADDR_SPEC.fullmatch(addr) or "=?" in addr:
         if not addr.isascii():
             raise BadCommandError(
@@ -147,8 +151,10 @@ def build_message(mail: Mail, sender: str, msg_id: str, now: Any) -> EmailMessag
     Each header value is written here, as ASCII, and stored without any parsing: see
     the module docstring.
     """
-    if not _PLAIN.fullmatch(msg_id) or len(msg_id) > _LINE:
-        raise BadCommandError("Message-ID: expected printable ASCII")
+    if not _PLAIN.fullmatch(msg_id) or len(msg_id) > _MAX_WORD:
+        raise BadCommandError(
+            f"Message-ID: expected at most {_MAX_WORD} printable ASCII characters"
+        )
     message = EmailMessage(policy=_POLICY)
     try:
         sender_header = _addresses("From", (sender,))
