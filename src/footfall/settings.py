@@ -87,6 +87,13 @@ class Settings:
     log_level: str = "INFO"
     kafka_home: Path | None = None
     kafka_version: str = "4.1.2"
+    #: How long the broker waits for a silent processor or worker before it hands its
+    #: partitions to the others (the consumer groups' session timeout).
+    session_timeout: float = 10.0
+    #: A stable name for this instance in its consumer groups (static membership): a
+    #: restarted instance with the same name takes its partitions back without a
+    #: rebalance. Unique per instance, e.g. the StatefulSet pod name.
+    instance_id: str | None = None
 
     @property
     def bootstrap_servers(self) -> list[str]:
@@ -101,6 +108,12 @@ class Settings:
 
     def worker_web_port(self) -> int:
         return self.web_port if self.web_port is not None else WORKER_WEB_PORT
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """How often group members tell the broker they are alive: a fifth of the session
+        timeout, so that a few lost heartbeats never cost a member its partitions."""
+        return self.session_timeout / 5
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -161,6 +174,8 @@ class Settings:
             ),
             kafka_home=None if home is None else Path(home),
             kafka_version=env.text("KAFKA_VERSION", defaults.kafka_version),
+            session_timeout=_session_timeout(env, defaults.session_timeout),
+            instance_id=env.optional("INSTANCE_ID"),
         )
 
     @classmethod
@@ -202,7 +217,19 @@ _ENV_NAMES = (
     "LOG_LEVEL",
     "KAFKA_HOME",
     "KAFKA_VERSION",
+    "SESSION_TIMEOUT",
+    "INSTANCE_ID",
 )
+
+
+def _session_timeout(env: _Env, default: float) -> float:
+    seconds = env.duration("SESSION_TIMEOUT", default, positive=True)
+    if not 1.0 <= seconds <= 300.0:
+        raise ConfigError(
+            f"FOOTFALL_SESSION_TIMEOUT={seconds:g}s: must be between 1s and 5m "
+            "(the broker's group.min/max.session.timeout.ms must allow it too)"
+        )
+    return seconds
 
 
 def _http_allowlist(env: _Env) -> tuple[str, ...]:

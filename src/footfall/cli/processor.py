@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from typing import Any
 
@@ -39,6 +40,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings.log_level)
+    from footfall.processor.faust_environment import drop_faust_variables
+
+    for name in drop_faust_variables(os.environ):
+        log.warning("ignoring %s: the processor is configured by FOOTFALL_* variables only", name)
     return asyncio.run(_serve(settings, args.advertised_url))
 
 

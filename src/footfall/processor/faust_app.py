@@ -175,7 +175,17 @@ def create_app(
 ) -> ProcessorApp:
     """The processor's Faust app for ``settings``; ``options`` override Faust settings."""
     config: dict[str, Any] = {
+        # footfall's settings are the only source: Faust would otherwise let ~80
+        # unprefixed variables of its own (BROKER_URL, TOPIC_PARTITIONS, APP_STORE, ...)
+        # win over what is passed here.
+        "env": {},
         "broker": [f"kafka://{server}" for server in settings.bootstrap_servers],
+        # A silent instance's partitions move after the session timeout (Faust's default
+        # of 60 s stalled every partition for a minute after a crash); with a stable
+        # instance id a restarted instance takes its partitions back without a rebalance.
+        "broker_session_timeout": settings.session_timeout,
+        "broker_heartbeat_interval": settings.heartbeat_interval,
+        "consumer_group_instance_id": settings.instance_id,
         "store": settings.store,
         "datadir": str(settings.state_dir),
         "web_enabled": False,
