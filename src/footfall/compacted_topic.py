@@ -85,8 +85,8 @@ class ConfigTopicReader:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self._poll_ms,
         )
-        await self._consumer.start()
         try:
+            await self._consumer.start()
             partitions = await topic_partitions(self._consumer, self.topic)
             tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
             self._consumer.assign(tps)
@@ -99,7 +99,8 @@ class ConfigTopicReader:
             ends: dict[TopicPartition, int] = await self._consumer.end_offsets(tps)
             starts = {tp: await self._consumer.position(tp) for tp in tps}
         except BaseException:
-            await self._consumer.stop()
+            consumer, self._consumer = self._consumer, None
+            await consumer.stop()
             raise
         self._remaining = {tp: end for tp, end in ends.items() if end > starts[tp]}
         if not self._remaining:

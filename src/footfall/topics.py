@@ -73,8 +73,8 @@ async def ensure_topics(
 
     wanted = topic_specs(settings) + list(extra or [])
     admin = make_admin(settings)
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [
             NewTopic(

@@ -44,6 +44,7 @@ from footfall.processor.rule_book import RuleBook
 from footfall.processor.throttling import ThrottleStep
 from footfall.processor.web import build_web_app
 from footfall.processor.who_is_on import visitor_row
+from footfall.reconnect import start_when_reachable
 from footfall.settings import Settings
 from footfall.topics import ensure_topics
 
@@ -116,6 +117,8 @@ class Processor:
         self._throttle_step: ThrottleStep | None = None
         self.own_url = ""
         self.started = False
+        #: why the broker could not be reached at start, while that lasts (for /readyz)
+        self.broker_problem: str | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -129,6 +132,21 @@ class Processor:
     async def _start(self) -> None:
         port = await self._start_web()
         self.own_url = self._advertised_url or f"http://{_advertised_host(self.settings)}:{port}"
+        await start_when_reachable(
+            self._start_on_broker,
+            self._stop_on_broker,
+            what="the processor",
+            broker=self.settings.broker,
+            on_unreachable=self._note_broker,
+        )
+        settle_heap()
+        self.started = True
+        log.info("processor started; web on %s", self.own_url)
+
+    def _note_broker(self, reason: str | None) -> None:
+        self.broker_problem = reason
+
+    async def _start_on_broker(self) -> None:
         await ensure_topics(self.settings, extra=internal_topics(self.settings))
         await self._rules_reader.start()
         await self._rules_reader.caught_up.wait()
@@ -139,23 +157,25 @@ class Processor:
         self.parts = self._build_app()
         await self.parts.app.start()
         shorten_fetch_wait(self.parts.app, FETCH_WAIT_MS)
-        settle_heap()
-        self.started = True
-        log.info("processor started; web on %s", self.own_url)
 
     async def stop(self) -> None:
+        await self._stop_on_broker()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _stop_on_broker(self) -> None:
+        """Stop everything that talks to the broker (also after a start that failed half
+        way: every part stops whether or not it got to start)."""
         self.started = False
         if self.parts is not None:
             parts, self.parts = self.parts, None
             await parts.app.stop()
         if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+            producer, self._producer = self._producer, None
+            await producer.stop()
         await self._ring.stop()
         await self._rules_reader.stop()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     async def _start_web(self) -> int:
         self._runner = web.AppRunner(build_web_app(self), access_log=None)
@@ -328,13 +348,17 @@ class Processor:
             and not app.rebalancing
             and app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
         )
-        return {
+        state: dict[str, Any] = {
             "ready": rules and recovered,
+            "broker_reachable": self.broker_problem is None,
             "rules_caught_up": rules,
             "partitions_recovered": recovered,
             "partitions": sorted(self._active_partitions()),
             "rules": len(self.rule_book.rules),
         }
+        if self.broker_problem is not None:
+            state["broker_error"] = self.broker_problem
+        return state
 
     async def send_control(self, kind: str, visitor_id: str) -> dict[str, Any]:
         if self._producer is None:

@@ -30,6 +30,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from footfall.compacted_topic import ConfigRecord, ConfigTopicReader, RecordHandler
 from footfall.kafka_clients import make_consumer, make_producer
+from footfall.reconnect import start_when_reachable
 from footfall.settings import Settings
 from footfall.topics import ensure_topics
 from footfall.worker.commits import CommitTracker, PartitionTracker
@@ -118,6 +119,8 @@ class Worker:
         self._executor: Executor | None = None
         self._smtp: SmtpPool | None = None
         self.web = WebServer(self.metrics.registry, self.readiness)
+        #: why the broker could not be reached at start, while that lasts (for /readyz)
+        self.broker_problem: str | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -130,6 +133,26 @@ class Worker:
             raise
 
     async def _start(self) -> None:
+        if self._serve_web:
+            await self.web.start(self.settings.web_host, self.settings.worker_web_port())
+        await start_when_reachable(
+            self._start_on_broker,
+            self._stop_on_broker,
+            what="the worker",
+            broker=self.settings.broker,
+            on_unreachable=self._note_broker,
+        )
+        self._fetch_task = asyncio.create_task(self._fetch_loop(), name="worker-fetch")
+        self._commit_task = asyncio.create_task(self._commit_loop(), name="worker-commit")
+        log.info(
+            "worker started",
+            extra={"group": f"{self.settings.topic_prefix}worker", "web_port": self.web.port},
+        )
+
+    def _note_broker(self, reason: str | None) -> None:
+        self.broker_problem = reason
+
+    async def _start_on_broker(self) -> None:
         settings = self.settings
         await ensure_topics(settings, internal_topics(settings))
         self._producer = make_producer(settings)
@@ -175,25 +198,38 @@ class Worker:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=max(settings.worker_concurrency * 2, 100),
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=2_000,
+            session_timeout_ms=int(settings.session_timeout * 1000),
+            heartbeat_interval_ms=int(settings.heartbeat_interval * 1000),
+            group_instance_id=settings.instance_id,
         )
         self._consumer.subscribe(
             topics=[self._actions_topic, self._retry_topic], listener=_Rebalance(self)
         )
         await self._consumer.start()
-        if self._serve_web:
-            await self.web.start(settings.web_host, settings.worker_web_port())
-        self._fetch_task = asyncio.create_task(self._fetch_loop(), name="worker-fetch")
-        self._commit_task = asyncio.create_task(self._commit_loop(), name="worker-commit")
-        log.info(
-            "worker started",
-            extra={"group": f"{settings.topic_prefix}worker", "web_port": self.web.port},
-        )
+
+    async def _stop_on_broker(self) -> None:
+        """Close what a start that failed half way opened (nothing was consumed yet)."""
+        if self._consumer is not None:
+            consumer, self._consumer = self._consumer, None
+            await consumer.stop()
+        for follower in self._followers:
+            await follower.stop()
+        self._followers = []
+        if self._executor is not None:
+            executor, self._executor = self._executor, None
+            if executor.context is not None:
+                await executor.context.http.close()
+        if self._smtp is not None:
+            smtp, self._smtp = self._smtp, None
+            await smtp.close()
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()
 
     def readiness(self) -> dict[str, bool]:
         assigned = bool(self._consumer is not None and self._consumer.assignment())
         return {
+            "broker_reachable": self.broker_problem is None,
             "partitions_assigned": assigned,
             "profiles_and_providers_caught_up": bool(self._followers)
             and all(f.caught_up.is_set() for f in self._followers),
@@ -246,9 +282,20 @@ class Worker:
 
         Raises when the fetch loop died of an error (the CLI then exits non-zero).
         """
-        await self.start()
-        assert self._fetch_task is not None
         waiter = asyncio.create_task(stop.wait())
+        starting = asyncio.create_task(self.start(), name="worker-start")
+        await asyncio.wait({waiter, starting}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():  # asked to stop while waiting for the broker
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            return
+        try:
+            starting.result()
+        except BaseException:
+            waiter.cancel()
+            raise
+        assert self._fetch_task is not None
         fetch = self._fetch_task
         try:
             await asyncio.wait({waiter, fetch}, return_when=asyncio.FIRST_COMPLETED)
