@@ -378,3 +378,12 @@ def test_the_overlay_build_applies_namespace_image_and_patches(
     assert scaled["spec"] == overlay_scaled_object()["spec"]
     brokers = scaled["spec"]["triggers"][0]["metadata"]["bootstrapServers"]
     assert brokers == settings["FOOTFALL_BROKER"]
+
+
+def test_each_processor_pod_joins_its_groups_under_its_own_stable_name() -> None:
+    # static membership: a restarted pod takes its partitions back without a rebalance
+    processor = find(documents(BASE), "StatefulSet", "footfall-processor")
+    (container,) = processor["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    source = env["FOOTFALL_INSTANCE_ID"]["valueFrom"]["fieldRef"]["fieldPath"]
+    assert source == "metadata.name"
