@@ -14,11 +14,13 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import orjson
 import pytest
+from aiokafka.errors import KafkaError
 
 from footfall.admin.config_push import publish, rule_record
 from footfall.devkafka import LocalKafka
@@ -29,6 +31,7 @@ from footfall.processor.service import Processor
 from footfall.processor.testing import TopicCollector, fast_options, produce
 from footfall.rules import compile_rules, load_rule_files
 from footfall.settings import Settings
+from footfall.topics import ensure_topics
 from footfall.worker.service import Worker
 
 pytestmark = pytest.mark.integration
@@ -93,7 +96,8 @@ async def _until(check: Callable[[], bool], seconds: float, what: str) -> None:
 
 
 async def _feed(settings: Settings, visitors: list[str], sent: dict[str, float]) -> None:
-    """A page view of every visitor every 0.1 s, timed now; ``sent`` keeps the send times."""
+    """A page view of every visitor every 0.1 s, timed now; ``sent`` keeps the send times
+    of the events Kafka acknowledged (none while the broker is away)."""
     step = 0
     while True:
         now = time.time()
@@ -108,8 +112,12 @@ async def _feed(settings: Settings, visitors: list[str], sent: dict[str, float])
                 "url": f"https://example.com/p{step}",
             }
             batch.append((visitor.encode(), orjson.dumps(event)))
-            sent[event_id] = now
-        await produce(settings, settings.topic("visitor-events"), batch)
+        try:
+            await asyncio.wait_for(produce(settings, settings.topic("visitor-events"), batch), 5)
+        except (KafkaError, TimeoutError):
+            await asyncio.sleep(0.5)  # the broker is away: these were not sent
+        else:
+            sent.update((f"{visitor}-{step}", now) for visitor in visitors)
         step += 1
         await asyncio.sleep(0.1)
 
@@ -128,86 +136,150 @@ def _gaps(records: list[object], since: float, until: float) -> dict[int, float]
     return gaps
 
 
-async def test_a_killed_processor_is_back_within_15s_and_the_other_never_stops(
-    kafka_settings: Settings, tmp_path: Path, port_block: Callable[[int], int]
-) -> None:
-    settings = kafka_settings
-    await _push_rule(settings, tmp_path)
-    partitions = settings.partitions
-    visitors = []
-    for n in range(200):
+def _two_per_partition(partitions: int) -> list[str]:
+    """Visitor ids, two on each partition."""
+    visitors: list[str] = []
+    for n in range(1000):
         visitor = f"v{n}"
-        if (
-            sum(
-                partition_for(v.encode(), partitions) == partition_for(visitor.encode(), partitions)
-                for v in visitors
-            )
-            < 2
-        ):
+        mine = partition_for(visitor.encode(), partitions)
+        if sum(partition_for(v.encode(), partitions) == mine for v in visitors) < 2:
             visitors.append(visitor)
     assert {partition_for(v.encode(), partitions) for v in visitors} == set(range(partitions))
+    return visitors
+
+
+@dataclass
+class TwoProcessors:
+    """Two ``footfall processor`` processes (stable names p-a, p-b) fed page views."""
+
+    settings: Settings
+    tmp_path: Path
+    ports: dict[str, int]
+    procs: dict[str, subprocess.Popen[bytes]]
+    actions: TopicCollector
+    visitors: list[str]
+    owned: dict[str, set[int]] = field(default_factory=dict)
+    sent: dict[str, float] = field(default_factory=dict)
+
+    def restart(self, name: str) -> None:
+        self.procs[name] = _spawn(self.settings, name, self.ports[name], self.tmp_path)
+
+    def missing(self) -> set[str]:
+        seen = {orjson.loads(r.value)["trigger"]["event_id"] for r in self.actions.records}
+        return set(self.sent) - seen
+
+    async def check_nothing_lost(self, gaps: dict[int, float]) -> None:
+        with contextlib.suppress(AssertionError):
+            await _until(lambda: not self.missing(), 60, "a command for every event")
+        lost = self.missing()
+        partitions = self.settings.partitions
+        assert not lost, (
+            f"{len(lost)} of {len(self.sent)} events without a command, on partitions "
+            f"{sorted({partition_for(e.split('-')[0].encode(), partitions) for e in lost})} "
+            f"(owned {self.owned}, gaps {gaps}), e.g. {sorted(lost)[:5]}"
+        )
+
+
+@contextlib.asynccontextmanager
+async def _two_processors(
+    settings: Settings, tmp_path: Path, port_block: Callable[[int], int]
+) -> AsyncIterator[TwoProcessors]:
+    """Both processors ready with the partitions split, commands flowing; at the end the
+    feed and the processes are stopped."""
+    await _push_rule(settings, tmp_path)
     base = port_block(2)
     ports = {"p-a": base, "p-b": base + 1}
     procs = {name: _spawn(settings, name, port, tmp_path) for name, port in ports.items()}
     actions = TopicCollector(settings, settings.topic("actions"))
     await actions.start()
-    sent: dict[str, float] = {}
+    two = TwoProcessors(
+        settings, tmp_path, ports, procs, actions, _two_per_partition(settings.partitions)
+    )
     feeding: asyncio.Task[None] | None = None
     try:
-        owned: dict[str, set[int]] = {}
 
         async def split() -> bool:
             for name, port in ports.items():
                 state = await _readiness(port)
                 if not state.get("ready"):
                     return False
-                owned[name] = set(state["partitions"])  # type: ignore[call-overload]
-            return owned["p-a"] | owned["p-b"] == set(range(partitions)) and all(owned.values())
+                two.owned[name] = set(state["partitions"])  # type: ignore[call-overload]
+            everything = two.owned["p-a"] | two.owned["p-b"] == set(range(settings.partitions))
+            return everything and all(two.owned.values())
 
         deadline = time.monotonic() + 120
         while not await split():
             assert time.monotonic() < deadline, "the two processors did not split the partitions"
             await asyncio.sleep(0.5)
-        feeding = asyncio.create_task(_feed(settings, visitors, sent))
-        await _until(lambda: len(actions.records) >= 4 * len(visitors), 60, "commands flowing")
+        feeding = asyncio.create_task(_feed(settings, two.visitors, two.sent))
+        await _until(lambda: len(actions.records) >= 4 * len(two.visitors), 60, "commands flowing")
         await asyncio.sleep(2.0)
-        killed_at = time.time()
-        procs["p-a"].send_signal(signal.SIGKILL)
-        procs["p-a"].wait(10)
-        await asyncio.sleep(2.0)  # the supervisor's restart delay
-        procs["p-a"] = _spawn(settings, "p-a", ports["p-a"], tmp_path)
-        await asyncio.sleep(25.0)
-        feeding.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await feeding
-        wanted = set(sent)
-
-        def missing() -> set[str]:
-            return wanted - {orjson.loads(r.value)["trigger"]["event_id"] for r in actions.records}
-
-        with contextlib.suppress(AssertionError):
-            await _until(lambda: not missing(), 60, "a command for every event")
-        gaps = _gaps(actions.records, killed_at - 1.0, killed_at + 25.0)
-        lost = missing()
-        assert not lost, (
-            f"{len(lost)} of {len(wanted)} events without a command, on partitions "
-            f"{sorted({partition_for(e.split('-')[0].encode(), partitions) for e in lost})} "
-            f"(owned {owned}, gaps {gaps}), e.g. {sorted(lost)[:5]}"
-        )
-        survivor = owned["p-b"]
-        assert max(gaps[p] for p in survivor) < 3.0, f"the surviving instance stopped: {gaps}"
-        assert max(gaps[p] for p in owned["p-a"]) < 15.0, f"killed partitions too late: {gaps}"
+        yield two
     finally:
         if feeding is not None:
             feeding.cancel()
-        for proc in procs.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await feeding
+        for proc in two.procs.values():
             proc.send_signal(signal.SIGTERM)
-        for proc in procs.values():
+        for proc in two.procs.values():
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
         await actions.stop()
+
+
+async def test_a_killed_processor_is_back_within_15s_and_the_other_never_stops(
+    kafka_settings: Settings, tmp_path: Path, port_block: Callable[[int], int]
+) -> None:
+    async with _two_processors(kafka_settings, tmp_path, port_block) as two:
+        killed_at = time.time()
+        two.procs["p-a"].send_signal(signal.SIGKILL)
+        two.procs["p-a"].wait(10)
+        await asyncio.sleep(2.0)  # the supervisor's restart delay
+        two.restart("p-a")
+        await asyncio.sleep(25.0)
+        gaps = _gaps(two.actions.records, killed_at - 1.0, killed_at + 25.0)
+        await two.check_nothing_lost(gaps)
+        survivor = two.owned["p-b"]
+        assert max(gaps[p] for p in survivor) < 3.0, f"the surviving instance stopped: {gaps}"
+        assert max(gaps[p] for p in two.owned["p-a"]) < 15.0, f"killed ones too late: {gaps}"
+
+
+async def test_after_a_broker_restart_every_partition_is_back_within_10s(
+    tmp_path: Path, port_block: Callable[[int], int]
+) -> None:
+    broker = LocalKafka(data_dir=tmp_path / "kafka")
+    await asyncio.to_thread(broker.start)
+    try:
+        settings = Settings(
+            broker=broker.bootstrap,
+            topic_prefix="bounce.",
+            partitions=4,
+            state_dir=tmp_path / "state",
+            log_dir=tmp_path / "logs",
+            store="memory://",
+        )
+        await ensure_topics(settings)
+        async with _two_processors(settings, tmp_path, port_block) as two:
+            await asyncio.to_thread(broker.kill)
+            await asyncio.sleep(2.0)
+            await asyncio.to_thread(broker.restart)
+            back_at = time.time()
+            await asyncio.sleep(20.0)
+            # the first command of each partition for an event sent after the broker was back
+            first: dict[int, float] = {}
+            for record in two.actions.records:
+                event_id = orjson.loads(record.value)["trigger"]["event_id"]
+                if two.sent.get(event_id, 0.0) >= back_at:
+                    stamp = record.timestamp / 1000
+                    first[record.partition] = min(first.get(record.partition, stamp), stamp)
+            late = {p: round(first.get(p, float("inf")) - back_at, 1) for p in range(4)}
+            await two.check_nothing_lost(late)
+            assert max(late.values()) <= 10.0, f"seconds from the broker's return: {late}"
+    finally:
+        await asyncio.to_thread(broker.stop)
 
 
 @contextlib.asynccontextmanager
