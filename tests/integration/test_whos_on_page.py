@@ -103,6 +103,7 @@ async def test_whos_on_page_lists_and_removes_visitors(
                 await _status_says(page, "The token was refused")
                 assert await page.locator("#visitor-rows tr").count() == 0
                 assert await page.inner_text("#online-count") == "–"
+                assert await page.locator("#no-visitors").is_hidden()
 
                 # The link footfall dev prints signs the tab in and leaves the address bar.
                 await page.goto(found["signed_in"])

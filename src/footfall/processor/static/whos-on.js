@@ -162,6 +162,9 @@ async function refresh() {
       renderRules({ rules: [] });
       renderDeadLetters({ dead_letters: [] });
       document.getElementById("online-count").textContent = "–";
+      for (const id of ["no-visitors", "no-rules", "no-dead-letters"]) {
+        document.getElementById(id).hidden = true; // not "nobody is on": we do not know
+      }
       const hint = state.token ? "The token was refused" : "Enter a token to see the lists";
       setStatus(`${hint} (FOOTFALL_READ_TOKEN or FOOTFALL_ADMIN_TOKEN): ${error.message}`);
     } else {
