@@ -163,6 +163,7 @@ def test_purge_leaves_a_tombstone_until_it_expires_and_ticks_end_idle_sessions()
     step.handle("ticks", 3, 0, b"tick", tick)
     assert index.visitors(3) == ["gone"]
     assert VisitorState.from_bytes(table["idle"]).online is False
+    assert sample("footfall_processor_online_visitors") == 0.0  # a tombstone is nobody
     # the same tick read again is skipped
     assert step.handle("ticks", 3, 1, b"tick", tick).outgoing == []
     # a day after the purge a tick deletes the tombstone

@@ -205,7 +205,7 @@ class VisitorStep:
                 continue
             outcome = self.engine.handle_tick(VisitorState.from_bytes(stored), tick.time)
             out.extend(self._apply(partition, visitor_id, outcome, stored))
-        self.metrics.online_visitors.set(self.index.count())
+        self.metrics.online_visitors.set(self.index.listed())
         return StepResult(out, "tick")
 
     def _apply(
@@ -227,7 +227,7 @@ class VisitorStep:
                 self.table[visitor_id] = encoded
             if self.engine.needs_tick(state):  # a purge's tombstone too, until it expires
                 span = self.engine.quiet_span(state) if self.skip_quiet else None
-                self.index.mark(partition, visitor_id, True, span)
+                self.index.mark(partition, visitor_id, True, span, tombstone=state.is_tombstone)
             else:
                 self.index.mark(partition, visitor_id, False)
         for event in outcome.synthesised:

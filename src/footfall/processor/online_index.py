@@ -23,18 +23,34 @@ class OnlineIndex:
 
     def __init__(self) -> None:
         self._by_partition: dict[int, dict[str, QuietSpan | None]] = {}
+        #: the members that are a purge's tombstone (ticked, but nobody online)
+        self._tombstones: dict[int, set[str]] = {}
 
     def mark(
-        self, partition: int, visitor_id: str, online: bool, span: QuietSpan | None = None
+        self,
+        partition: int,
+        visitor_id: str,
+        online: bool,
+        span: QuietSpan | None = None,
+        *,
+        tombstone: bool = False,
     ) -> None:
         """Record whether ``visitor_id`` (on ``partition``) is online after a state write,
-        and the ticks it needs no visit on (``None``: the next one must visit it)."""
+        and the ticks it needs no visit on (``None``: the next one must visit it).
+        ``tombstone``: ticked only so that it expires (not counted by :meth:`listed`)."""
+        graves = self._tombstones.get(partition)
         if online:
             self._by_partition.setdefault(partition, {})[visitor_id] = span
+            if tombstone:
+                self._tombstones.setdefault(partition, set()).add(visitor_id)
+            elif graves:
+                graves.discard(visitor_id)
         else:
             members = self._by_partition.get(partition)
             if members is not None:
                 members.pop(visitor_id, None)
+            if graves:
+                graves.discard(visitor_id)
 
     def visitors(self, partition: int) -> list[str]:
         """The online visitors of ``partition``, sorted (a stable tick order)."""
@@ -51,15 +67,20 @@ class OnlineIndex:
         return sorted(self._by_partition)
 
     def count(self, partition: int | None = None) -> int:
-        """Online visitors of ``partition``, or of all partitions."""
+        """Visitors ticks visit on ``partition``, or on all partitions."""
         if partition is not None:
             return len(self._by_partition.get(partition, ()))
         return sum(len(members) for members in self._by_partition.values())
+
+    def listed(self) -> int:
+        """:meth:`count` of all partitions but the tombstones purges left."""
+        return self.count() - sum(len(graves) for graves in self._tombstones.values())
 
     def replace(self, entries: Iterable[tuple[int, str]]) -> None:
         """Rebuild from ``(partition, visitor_id)`` pairs of online visitors (no spans:
         the next tick visits them all)."""
         self._by_partition = {}
+        self._tombstones = {}
         for partition, visitor_id in entries:
             self.mark(partition, visitor_id, True)
 
@@ -68,3 +89,4 @@ class OnlineIndex:
         wanted = set(partitions)
         for partition in [p for p in self._by_partition if p not in wanted]:
             del self._by_partition[partition]
+            self._tombstones.pop(partition, None)
