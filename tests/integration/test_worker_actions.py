@@ -214,19 +214,20 @@ async def test_every_action_kind_end_to_end(kafka_settings, peer, smtp, start_wo
     assert await read_topic(settings, "dead-letters", wait=0.5) == []
 
 
-async def test_header_injection_and_path_escape_go_to_dead_letters(
+async def test_header_injection_is_neutralised_and_path_escape_goes_to_dead_letters(
     kafka_settings, smtp, start_worker
 ) -> None:
     settings = worker_settings(kafka_settings, smtp)
     outside = settings.log_dir.parent / f"outside-{settings.topic_prefix}log"
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     (settings.log_dir / "link").symlink_to(settings.log_dir.parent, target_is_directory=True)
+    # a line break in a subject is literal text (sent as a space), never a new header
+    injected = build_command(
+        "send_email",
+        {"to": ["a@example.com"], "subject": "Hi\r\nBcc: victim@example.com"},
+        seq=1,
+    )
     bad = [
-        build_command(
-            "send_email",
-            {"to": ["a@example.com"], "subject": "Hi\r\nBcc: victim@example.com"},
-            seq=1,
-        ),
         build_command("send_email", {"to": ["a@example.com\r\nBcc: victim@example.com"]}, seq=2),
         build_command("log_to_file", {"file": "../escape.log"}, seq=3),
         build_command("log_to_file", {"file": f"link/{outside.name}"}, seq=4),
@@ -234,7 +235,7 @@ async def test_header_injection_and_path_escape_go_to_dead_letters(
     ]
     good = build_command("send_email", {"to": ["a@example.com"], "subject": "fine"}, seq=6)
     await start_worker(settings)
-    await produce_commands(settings, [*bad, good])
+    await produce_commands(settings, [injected, *bad, good])
     letters = await read_topic(settings, "dead-letters", count=len(bad), wait=20)
     assert sorted(v["payload"]["command_id"] for _, v in letters) == sorted(
         c["command_id"] for c in bad
@@ -243,9 +244,12 @@ async def test_header_injection_and_path_escape_go_to_dead_letters(
         assert letter["reason"] == "action_failed" and letter["attempts"] == 1
         assert letter["source"]["topic"] == settings.topic("actions")
         assert isinstance(letter["source"]["offset"], int) and letter["error"]
-    await eventually(lambda: smtp.received_count >= 1)
+    await eventually(lambda: smtp.received_count >= 2)
     await asyncio.sleep(0.5)
-    assert [m.subject for m in smtp.mails] == ["fine"]
+    subjects = sorted(m.subject for m in smtp.mails)
+    assert len(subjects) == 2 and subjects[1] == "fine"
+    assert subjects[0].startswith("Hi") and subjects[0].endswith("Bcc: victim@example.com")
+    assert "\r" not in subjects[0] and "\n" not in subjects[0]
     assert all("victim" not in " ".join(m.rcpt_tos) for m in smtp.mails)
     assert not outside.exists()
     assert not (settings.log_dir.parent / "escape.log").exists()
