@@ -192,17 +192,20 @@ class Engine:
 
     def handle_event(self, state: VisitorState | None, event: Event) -> Outcome:
         """Apply a visitor or chat event and fire the rules of its rule event."""
-        if state is not None and state.purged_at is not None:
+        # (a property, not `state.purged_at is not None`: _after_purge may clear it, and
+        # the compiled build would take a narrowed attribute for a float)
+        if state is not None and state.remembers_purge:
             tombstone = state.visits == 0
             if self._after_purge(state, event.time, event.caused_by, event.identity):
                 return Outcome(state, purged=True)
             if tombstone:
                 # new activity (or a purge no longer remembered): a fresh visitor, who
                 # keeps the purge time while it is remembered
+                remembered = state.purged_at
                 if event.type == "session_end":
-                    return Outcome(state if state.purged_at is not None else None)
+                    return Outcome(state if remembered is not None else None)
                 fresh = VisitorState(event.visitor_id)
-                fresh.purged_at = state.purged_at
+                fresh.purged_at = remembered
                 state = fresh
         if state is None:
             if event.type == "session_end":
@@ -265,14 +268,14 @@ class Engine:
         from before a purge is dropped (``Outcome.purged``).
         """
         purge = control.type == "purge"
-        if state is not None and state.purged_at is not None:
+        if state is not None and state.remembers_purge:  # as in handle_event
             tombstone = state.visits == 0
             if self._after_purge(state, control.time, control.caused_by, control.identity):
                 return Outcome(state, purged=True)
             if tombstone:
                 if purge:
                     return Outcome(_tombstone(control))
-                return Outcome(state if state.purged_at is not None else None)
+                return Outcome(state if state.remembers_purge else None)
         if state is None:
             return Outcome(_tombstone(control) if purge else None)
         if not purge:

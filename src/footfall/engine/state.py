@@ -295,6 +295,11 @@ class VisitorState:
         return len(self.recent_ids) // _FP
 
     @property
+    def remembers_purge(self) -> bool:
+        """Whether a purge of the visitor is remembered (``purged_at`` is set)."""
+        return self.purged_at is not None
+
+    @property
     def is_tombstone(self) -> bool:
         """Whether this is what a purge left: nothing but the purge time, no visit since."""
         return self.purged_at is not None and self.visits == 0
