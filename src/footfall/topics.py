@@ -4,19 +4,36 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from footfall.errors import FootfallError
 from footfall.settings import Settings
 
-__all__ = ["TOPICS", "TopicError", "TopicSpec", "ensure_topics", "topic_specs"]
+__all__ = [
+    "TOPICS",
+    "TopicError",
+    "TopicMismatchError",
+    "TopicSpec",
+    "ensure_topics",
+    "topic_specs",
+    "verify_topics",
+]
 
 _TOPIC_ALREADY_EXISTS = 36
 
 
 class TopicError(FootfallError):
     """A topic could not be created (other than because it already exists)."""
+
+
+class TopicMismatchError(TopicError):
+    """An existing topic disagrees with the settings (partitions, compaction).
+
+    Trying again cannot cure it: a service refuses to start, naming the topic.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +82,10 @@ async def ensure_topics(
     """Create every SPEC §1 topic (and ``extra`` ones) that does not exist yet.
 
     Idempotent: existing topics are left as they are, and a topic another process
-    creates at the same moment is not an error. Waits until every partition of the
+    creates at the same moment is not an error. An existing topic with another number
+    of partitions, or a config topic that is not compacted, raises
+    :class:`TopicMismatchError` naming it (the visitor state is partitioned like the
+    topics: a service must not start on them). Waits until every partition of the
     created topics has a leader, so that clients can use them at once. Returns the
     names it created.
     """
@@ -76,6 +96,7 @@ async def ensure_topics(
     try:
         await admin.start()
         existing = set(await admin.list_topics())
+        await verify_topics(admin, settings, [w for w in wanted if w[0] in existing])
         missing = [
             NewTopic(
                 name=name,
@@ -116,3 +137,64 @@ async def _wait_for_leaders(
         if asyncio.get_running_loop().time() > deadline:
             raise TopicError(f"topics {names} have no leader after {wait_seconds:.0f}s")
         await asyncio.sleep(0.1)
+
+
+def _compacted(config: dict[str, str]) -> bool:
+    return "compact" in config.get("cleanup.policy", "")
+
+
+async def verify_topics(
+    admin: AIOKafkaAdminClient,
+    settings: Settings,
+    wanted: list[tuple[str, int, dict[str, str]]],
+) -> None:
+    """Raise :class:`TopicMismatchError` for the first of the existing ``wanted`` topics
+    whose partition count or compaction differs from what footfall needs."""
+    if not wanted:
+        return
+    described = {d["topic"]: d for d in await admin.describe_topics([w[0] for w in wanted])}
+    policies = await _cleanup_policies(admin, [w[0] for w in wanted if _compacted(w[2])])
+    for name, partitions, config in wanted:
+        found = described.get(name)
+        if found is None or found.get("error_code", 0) != 0:
+            continue  # deleted meanwhile: the caller's create reports it
+        count = len(found["partitions"])
+        if count != partitions:
+            source = (
+                f"FOOTFALL_PARTITIONS={settings.partitions}"
+                if partitions == settings.partitions
+                else f"footfall's {partitions}"
+            )
+            raise TopicMismatchError(
+                f"topic {name!r} has {count} partition(s) but {source} asks for "
+                f"{partitions}: visitor state is partitioned like the topics. Set "
+                f"FOOTFALL_PARTITIONS to match the existing topics, or move to a new "
+                f"FOOTFALL_TOPIC_PREFIX and create them with 'footfall topics ensure' "
+                f"(docs/operations.md)"
+            )
+        if _compacted(config) and "compact" not in policies.get(name, "compact"):
+            raise TopicMismatchError(
+                f"topic {name!r} has cleanup.policy={policies[name]!r} but footfall keeps "
+                f"the latest record per key there: set its cleanup.policy to "
+                f"{config['cleanup.policy']!r} (kafka-configs.sh --alter --entity-type topics)"
+            )
+
+
+async def _cleanup_policies(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, str]:
+    if not names:
+        return {}
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, name, configs={"cleanup.policy": ""})
+        for name in names
+    ]
+    policies: dict[str, str] = {}
+    for response in await admin.describe_configs(resources):
+        resource: Any
+        for resource in response.resources:
+            error_code, _message, _type, name, entries = resource[:5]
+            if error_code != 0:
+                continue
+            for entry in entries:
+                if entry[0] == "cleanup.policy":
+                    policies[name] = entry[1]
+    return policies

@@ -20,6 +20,7 @@ __all__ = ["build_parser", "main"]
 
 COMMAND_MODULES: tuple[str, ...] = (
     "footfall.cli.kafka",
+    "footfall.cli.topics",
     "footfall.cli.traffic",
     "footfall.cli.worker",
     "footfall.cli.simulate",
