@@ -350,6 +350,9 @@ class Processor:
         )
         state: dict[str, Any] = {
             "ready": rules and recovered,
+            # the page and the API can be served: started once and rules read; a
+            # rebalance or a broker outage after that does not take them away
+            "serving": rules and self.started,
             "broker_reachable": self.broker_problem is None,
             "rules_caught_up": rules,
             "partitions_recovered": recovered,

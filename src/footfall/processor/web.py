@@ -10,10 +10,10 @@ Who may read what (docs/operations.md): everything under ``/api/`` needs
 ``Authorization: Bearer <token>``. Reads (GET) take ``FOOTFALL_READ_TOKEN`` or
 ``FOOTFALL_ADMIN_TOKEN``; anything else (remove, purge) only ``FOOTFALL_ADMIN_TOKEN``.
 The check is one middleware on the ``/api/`` prefix, so an endpoint added there is
-guarded without further ado. ``/``, ``/static/``, ``/metrics``, ``/healthz`` and
-``/readyz`` stay open: they carry no visitor data. An instance asks its peers with its
-own token. Page URLs are served without query string, fragment or user info, and dead
-letters with credentials masked (:mod:`footfall.redaction`).
+guarded without further ado. ``/``, ``/static/``, ``/metrics``, ``/healthz``,
+``/readyz`` and ``/readyz/web`` stay open: they carry no visitor data. An instance asks
+its peers with its own token. Page URLs are served without query string, fragment or
+user info, and dead letters with credentials masked (:mod:`footfall.redaction`).
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def build_web_app(view: ProcessorView) -> web.Application:
     app.router.add_get("/", handlers.index)
     app.router.add_get("/healthz", handlers.healthz)
     app.router.add_get("/readyz", handlers.readyz)
+    app.router.add_get("/readyz/web", handlers.readyz_web)
     app.router.add_get("/metrics", handlers.metrics)
     app.router.add_get("/api/visitors", handlers.visitors)
     app.router.add_get("/api/local/visitors", handlers.local_visitors)
@@ -168,6 +169,12 @@ class _Handlers:
     async def readyz(self, _request: web.Request) -> web.Response:
         state = self.view.readiness()
         return _json(state, status=200 if state.get("ready") else 503)
+
+    async def readyz_web(self, _request: web.Request) -> web.Response:
+        """Ready to serve the page and the API (the Service's readiness): unlike
+        ``/readyz`` it stays 200 through rebalances once the instance has started."""
+        state = self.view.readiness()
+        return _json(state, status=200 if state.get("serving") else 503)
 
     async def metrics(self, _request: web.Request) -> web.Response:
         response = web.Response(body=self.view.metrics_text())
