@@ -7,6 +7,9 @@ a tick at exactly ``t`` runs after the messages at ``t``. A tick visits, in the 
 they first needed ticking, every visitor who is online or has unanswered invitations
 (so that invitations of visitors who left still time out), passing over those whose
 quiet span covers the tick (:meth:`Engine.quiet_span`, as the processor does).
+When many ticks are due at once (a gap between messages), the ticks that would pass
+over every visitor are counted, not run: the clock jumps to the first tick at which a
+visitor's span ends, so no gap, however long, costs work in proportion to its length.
 
 Commands pass the per-rule throttle inline; those that produce events in the live
 system (chat invitations, remove, purge) feed them back at once, before the next input.
@@ -34,6 +37,14 @@ from footfall.events import Control, Event
 from footfall.rules import RuleSet
 
 __all__ = ["Simulation", "SimulationStats"]
+
+#: A jump over quiet ticks is looked for when more than this many ticks are due at once
+#: (messages of a busy stream are closer: their ticks run one by one, as they did).
+_JUMP_AFTER = 4
+#: How far ahead (minutes) the time-only conditions of the rules are followed for a
+#: change: 15 days hold every local weekday and minute of the day in any time zone,
+#: so results that do not change in them never change.
+_NOW_REACH = 15 * 1440
 
 
 @dataclass(slots=True)
@@ -110,8 +121,58 @@ class Simulation:
                 # nobody to visit: skip to the last tick due (counted, not run)
                 self.stats.ticks += last - self._index
                 self._index = last
+            elif last - self._index > _JUMP_AFTER:
+                due = self._next_due(self._index, last)
+                if due > self._index:
+                    # every visitor would be passed over until then (counted, not run)
+                    stats = self.stats
+                    skipped = due - self._index
+                    stats.ticks += skipped
+                    stats.visitor_ticks += skipped * len(self.ticking)
+                    stats.passed_over += skipped * len(self.ticking)
+                    self._index = due
+                    if due > last:
+                        break
             self._tick(self._index * tick, out)
             self._index += 1
+
+    def _next_due(self, first: int, last: int) -> int:
+        """The first tick index from ``first`` to ``last`` at which a tick would visit a
+        visitor (not pass it over), or ``last + 1`` when none would: the end of the
+        earliest quiet span, or a change in the results of the rules' time-only
+        conditions that a span was taken with. May be earlier, never later."""
+        engine = self.engine
+        tick = self.tick
+        due = last + 1
+        timed: dict[tuple[bool, ...], QuietSpan] = {}
+        for span in self.ticking.values():
+            if span is None or not engine.span_holds(span, first * tick):
+                return first
+            until = span[2]
+            if until < due * tick:
+                # the first tick at or after `until` (later than the tick at `first`)
+                j = max(first + 1, math.ceil(until / tick) - 1)
+                while j * tick < until:
+                    j += 1
+                due = min(due, j)
+            if span[3]:
+                timed.setdefault(span[3], span)
+        if not timed:
+            return due
+        # the time-only results are constant within a UTC minute: follow them a minute
+        # at a time, from the minute of the tick after `first`
+        start = (first + 1) * tick
+        minute = math.floor(start / 60)
+        end = due * tick
+        for step in range(_NOW_REACH):
+            at = max(start, (minute + step) * 60.0)
+            if at >= end:
+                return due
+            for span in timed.values():
+                if not engine.span_holds(span, at):
+                    # the first tick at or after the minute of the change
+                    return max(first + 1, min(due, math.floor(at / tick)))
+        return due
 
     @property
     def next_tick(self) -> float | None:
