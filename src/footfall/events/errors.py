@@ -15,7 +15,8 @@ REASONS = (
     "wrong_type",  # a field has the wrong JSON type
     "bad_value",  # a field has the right type but a value outside its range
     "unknown_type",  # ``type`` is not one of the known event or control types
-    "bad_time",  # ``time`` is not an RFC 3339 timestamp with an offset
+    "bad_time",  # ``time`` is not an RFC 3339 timestamp with an offset, or out of range
+    "too_deep",  # nested too deeply to be identified without an ``event_id``
 )
 
 

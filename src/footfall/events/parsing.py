@@ -21,7 +21,7 @@ from footfall.events.model import (
     Control,
     Event,
 )
-from footfall.events.timestamps import parse_time
+from footfall.events.timestamps import parse_event_time
 from footfall.events.useragent import browser_and_os
 
 __all__ = [
@@ -38,6 +38,9 @@ __all__ = [
 DEFAULT_MAX_EVENT_BYTES = 65536
 MAX_VISITOR_ID_LENGTH = 128
 MAX_EVENT_ID_LENGTH = 128
+#: How deep orjson writes nested arrays and objects (and so how deep a message
+#: without an ``event_id`` may be: its identity is a digest of its JSON).
+MAX_DIGEST_DEPTH = 254
 
 # Optional string fields copied as they are (JSON null counts as absent).
 _STRING_FIELDS = (
@@ -73,7 +76,8 @@ def decode(data: bytes | str | Mapping[str, Any], max_bytes: int) -> dict[str, A
         return data
     if isinstance(data, Mapping):
         return dict(data)
-    raw = data.encode() if isinstance(data, str) else data
+    # a lone surrogate in a text is kept, for orjson to reject as not UTF-8
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > max_bytes:
         raise EventError(
             "too_large",
@@ -90,8 +94,21 @@ def decode(data: bytes | str | Mapping[str, Any], max_bytes: int) -> dict[str, A
 
 
 def canonical_digest(obj: Mapping[str, Any]) -> str:
-    """A digest of the canonical JSON (sorted keys) of a message: ``"sha:"`` + 32 hex."""
-    blob = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    """A digest of the canonical JSON (sorted keys) of a message: ``"sha:"`` + 32 hex.
+
+    A message orjson cannot write back (nested deeper than the 254 levels it writes,
+    or, passed as an object rather than bytes, holding what JSON cannot hold) is an
+    :class:`EventError`: without an ``event_id`` it would have no identity."""
+    try:
+        blob = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError as exc:
+        if "recursion" in str(exc).lower():
+            raise EventError(
+                "too_deep",
+                f"message is nested more than {MAX_DIGEST_DEPTH} levels deep and has no "
+                "event_id to identify it: flatten it or give it an event_id",
+            ) from None
+        raise EventError("not_json", f"message cannot be written as JSON: {exc}") from None
     return "sha:" + hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 
@@ -120,7 +137,7 @@ def parse_event(
             "type",
         )
     visitor_id = _visitor_id(obj)
-    time = parse_time(_required(obj, "time"))
+    time = parse_event_time(_required(obj, "time"))
     event_id = _event_id(obj)
     values: dict[str, Any] = {}
     for name in _STRING_FIELDS:
@@ -149,11 +166,11 @@ def parse_event(
                 "sender: a chat_message needs sender 'visitor' or 'agent'",
                 "sender",
             )
+        if not isinstance(sender, str):
+            raise _wrong_type("sender", "'visitor' or 'agent'", sender)
         if sender not in _SENDERS:
             raise EventError(
-                "bad_value" if isinstance(sender, str) else "wrong_type",
-                f"sender: expected 'visitor' or 'agent', got {sender!r:.64}",
-                "sender",
+                "bad_value", f"sender: expected 'visitor' or 'agent', got {sender[:64]!r}", "sender"
             )
         values["sender"] = sender
     caused_by = _caused_by(obj)
@@ -214,7 +231,7 @@ def parse_control(
             "type",
         )
     visitor_id = _visitor_id(obj)
-    time = parse_time(_required(obj, "time"))
+    time = parse_event_time(_required(obj, "time"))
     event_id = _event_id(obj)
     return Control(
         type=kind,

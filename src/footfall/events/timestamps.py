@@ -1,4 +1,14 @@
-"""RFC 3339 timestamps: parsing (an offset is required) and formatting in UTC."""
+"""RFC 3339 timestamps: parsing (an offset is required) and formatting in UTC.
+
+:func:`parse_time` reads any time RFC 3339 can write; :func:`parse_event_time` also
+keeps an event's time inside the range footfall accepts, :data:`EARLIEST` (included) to
+:data:`LATEST` (excluded): 2000-01-01 to 2200-01-01 UTC. The range is fixed (not relative
+to the wall clock or to earlier events), so the processor, ``footfall simulate`` and a
+replay of dead letters give every message the same verdict. Inside it, local times of
+every time zone, timeouts and windows stay far from the limits of ``datetime`` and of
+floating-point seconds; outside it lie only clocks gone wrong (the zero time
+``0001-01-01T00:00:00Z`` some trackers send, a year typed wrongly).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +19,12 @@ from typing import NoReturn
 
 from footfall.events.errors import EventError
 
-__all__ = ["format_time", "parse_time"]
+__all__ = ["EARLIEST", "LATEST", "format_time", "parse_event_time", "parse_time"]
+
+#: The first instant an event may carry: 2000-01-01T00:00:00Z (epoch seconds).
+EARLIEST = 946_684_800.0
+#: The first instant after the range events may carry: 2200-01-01T00:00:00Z.
+LATEST = 7_258_118_400.0
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
@@ -66,6 +81,24 @@ def parse_time(text: object, field: str = "time") -> float:
     seconds = float(start + sec)
     if frac:
         seconds += int(frac) / 10 ** len(frac)
+    return seconds
+
+
+def parse_event_time(text: object, field: str = "time") -> float:
+    """:func:`parse_time`, for a time footfall accepts on an event or control message:
+    from 2000-01-01T00:00:00Z up to (not including) 2200-01-01T00:00:00Z."""
+    seconds = parse_time(text, field)
+    if not EARLIEST <= seconds < LATEST:
+        assert isinstance(text, str)  # parse_time took it
+        when = (
+            "before 2000-01-01T00:00:00Z" if seconds < EARLIEST else "2200-01-01T00:00:00Z or later"
+        )
+        raise EventError(
+            "bad_time",
+            f"{field}: {text[:64]!r} is {when}; footfall accepts times from 2000-01-01 "
+            "up to 2200-01-01 (UTC): check the sender's clock",
+            field,
+        )
     return seconds
 
 

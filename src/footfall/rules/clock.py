@@ -56,12 +56,28 @@ class LocalClock:
         minute = int(now // 60)
         hit = self._cache.get(minute)
         if hit is None:
-            local = datetime.fromtimestamp(minute * 60, self.zone)
+            local = _local(minute * 60, self.zone)
             hit = (local.hour * 60 + local.minute, local.weekday())
             if len(self._cache) >= _MAX_ENTRIES:
                 self._cache.clear()
             self._cache[minute] = hit
         return hit
+
+
+#: 400 Gregorian years: 146,097 days, a whole number of weeks; dates 400 years apart
+#: fall on the same weekday
+_CYCLE = 146_097 * 86_400
+
+
+def _local(seconds: int, zone: ZoneInfo) -> datetime:
+    """The local time of epoch ``seconds`` in ``zone``; for an instant whose local time
+    ``datetime`` cannot hold (outside years 1 to 9999), that of the instant a whole number
+    of 400-year cycles away in 1970..2370: the same time of day and weekday (event times
+    are kept far from those years, a tick time or a rule's own value is not)."""
+    try:
+        return datetime.fromtimestamp(seconds, zone)
+    except (OverflowError, ValueError, OSError):
+        return datetime.fromtimestamp(seconds % _CYCLE, zone)  # in 1970..2370
 
 
 _CLOCKS: dict[str, LocalClock] = {}
