@@ -44,6 +44,7 @@ from drilling.verdict import Verdict, judge
 from footfall.devtraffic import TrafficModel
 from footfall.durations import parse_duration
 from footfall.engine import Command
+from footfall.events import parse_time
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -133,6 +134,7 @@ async def _drill(args: argparse.Namespace, directory: Path) -> Verdict | None:
             _say("not quiet after 600s: checking anyway")
         until = time.time()
         whos_on = await cluster.visitors()
+        (directory / "whos-on.live.json").write_bytes(orjson.dumps(whos_on))
         live = await collect(settings, cluster.mail, cluster.hooks, cluster.action_logs)
         memory = {child.name: child.peak_rss_kb for child in cluster.children}
         memory["broker"] = cluster.broker_peak_kb
@@ -146,11 +148,12 @@ async def _drill(args: argparse.Namespace, directory: Path) -> Verdict | None:
         invitation_timeout=parse_duration(options.invitation_timeout), until=until,
     )  # fmt: skip
     _dump(directory, expected.commands, live)
-    produced = _event_ids(record)
-    settle = 2 * parse_duration(options.tick) + 2.0
+    produced, visitor_events = _events(record)
+    tick = parse_duration(options.tick)
     verdict = judge(
-        expected, live, produced=produced, until=until, settle=settle,
-        faults=faults, whos_on=whos_on,
+        expected, live, produced=produced, until=until, settle=2 * tick + 2.0,
+        faults=faults, whos_on=whos_on, visitor_events=visitor_events, tick=tick,
+        partitions=options.partitions,
     )  # fmt: skip
     _print(args, verdict, expected.command_line, stats, memory, faults, started)
     return verdict
@@ -174,12 +177,16 @@ def _dump(directory: Path, simulated: list[Command], live: LiveRecord) -> None:
             out.write(b"\n")
 
 
-def _event_ids(record: Path) -> set[str]:
+def _events(record: Path) -> tuple[set[str], dict[str, list[float]]]:
+    """The produced event ids, and each visitor's event times."""
     ids = set()
+    times: dict[str, list[float]] = {}
     with record.open("rb") as lines:
         for line in lines:
-            ids.add(orjson.loads(line)["event_id"])
-    return ids
+            event = orjson.loads(line)
+            ids.add(event["event_id"])
+            times.setdefault(event["visitor_id"], []).append(parse_time(event["time"]))
+    return ids, times
 
 
 def _print(
@@ -204,6 +211,7 @@ def _print(
             f"{verdict.extra_commands} not simulated",
         ),
         ("lost commands", str(len(verdict.lost_commands))),
+        ("overtaken by ticks", f"{len(verdict.overtaken)} (missing; a tick overtook an event)"),
         ("executions", str(verdict.executions)),
         ("lost executions", str(len(verdict.lost_executions))),
         ("duplicates", str(verdict.duplicates)),
@@ -227,6 +235,8 @@ def _print(
         print(f"    {fault.killed_at - started:7.1f}  {target:<12} {command:>6} {execution:>6}")
     for line in verdict.lost_commands[:20]:
         print(f"  lost command: {line}")
+    for line in verdict.overtaken[:10]:
+        print(f"  overtaken: {line}")
     for line in verdict.lost_executions[:20]:
         print(f"  lost execution: {line}")
     print(f"  simulated with: {command_line}")

@@ -9,6 +9,13 @@
   between meet another state. Commands the simulation fires on ticks or by fed-back
   events in the last ``settle`` seconds before the end are not compared (the live
   system may not have ticked there yet).
+- overtaken: a tick is read beside a partition's events, not after them, so an event
+  that waited in Kafka (a fault) can be handled after a later tick: that tick saw the
+  visitor without it. A command compared by (rule, action, visitor) that is missing
+  for a visitor with an event inside such a wait is counted as overtaken, not lost.
+  The waits are taken from the commands themselves: a command written more than one
+  tick interval after its event's time means its partition held events back from the
+  event's time until the command was written.
 - lost executions: each distinct command on ``actions`` must have been carried out at
   its sink: ``Idempotency-Key`` at the webhook sink, ``Message-ID`` at the SMTP sink,
   ``command_id`` in a log line, the invitation on ``chat-invitations``, the control
@@ -30,6 +37,7 @@ from drilling.faults import Fault
 from drilling.ruleset import MATCH, RULE_WINDOWS, Match
 from footfall.engine.feedback import derive_id
 from footfall.events import parse_time
+from footfall.processor.partitioning import partition_for
 
 __all__ = ["Verdict", "judge"]
 
@@ -46,6 +54,7 @@ class Verdict:
     compared: Counter[str] = field(default_factory=Counter)
     not_compared: int = 0
     lost_commands: list[str] = field(default_factory=list)
+    overtaken: list[str] = field(default_factory=list)
     live_commands: int = 0
     copies: int = 0
     extra_commands: int = 0
@@ -91,6 +100,30 @@ def _key(data: dict[str, Any]) -> tuple[str, int, str]:
     return (data["rule"]["id"], int(data["action"]["index"]), data["visitor_id"])
 
 
+def _overtaken(
+    live: dict[str, Record],
+    visitor_events: dict[str, list[float]],
+    produced: set[str],
+    tick: float,
+    partitions: int,
+) -> set[str]:
+    """Visitors with an event that a tick may have overtaken (see the module docstring)."""
+    waits: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for record in live.values():
+        trigger = record.value["trigger"]
+        if trigger.get("event_id") not in produced:
+            continue
+        began = parse_time(trigger["time"])
+        if record.timestamp - began > tick:
+            waits[record.partition].append((began - tick, record.timestamp + tick))
+    found = set()
+    for visitor, times in visitor_events.items():
+        spans = waits.get(partition_for(visitor.encode(), partitions), [])
+        if any(start <= t <= end for t in times for start, end in spans):
+            found.add(visitor)
+    return found
+
+
 def _compare_commands(
     verdict: Verdict,
     expected: Expected,
@@ -98,6 +131,7 @@ def _compare_commands(
     produced: set[str],
     until: float,
     settle: float,
+    overtaken: set[str],
 ) -> None:
     by_key: dict[tuple[str, int, str], int] = Counter(_key(r.value) for r in live.values())
     live_times: dict[tuple[str, int], list[float]] = defaultdict(list)
@@ -126,7 +160,11 @@ def _compare_commands(
         elif match is Match.VISITOR:
             key = (command.rule.id, command.action_index, command.visitor_id)
             if not by_key.get(key):
-                verdict.lost_commands.append(f"{command.rule.id} visitor {command.visitor_id}")
+                what = f"{command.rule.id} visitor {command.visitor_id}"
+                if command.visitor_id in overtaken:
+                    verdict.overtaken.append(what)
+                else:
+                    verdict.lost_commands.append(what)
         else:
             window_expected[(command.rule.id, command.action_index)].append(fired)
     for (rule, index), times in window_expected.items():
@@ -242,11 +280,15 @@ def judge(
     settle: float,
     faults: list[Fault],
     whos_on: list[dict[str, Any]] | None,
+    visitor_events: dict[str, list[float]] | None = None,
+    tick: float = 2.0,
+    partitions: int = 8,
 ) -> Verdict:
     verdict = Verdict()
     live, verdict.copies = _first_copies(record.actions)
     verdict.live_commands = len(live)
-    _compare_commands(verdict, expected, live, produced, until, settle)
+    overtaken = _overtaken(live, visitor_events or {}, produced, tick, partitions)
+    _compare_commands(verdict, expected, live, produced, until, settle, overtaken)
     done = _compare_executions(verdict, live, record)
     for letter in record.dead_letters:
         reason = letter.value.get("reason") if isinstance(letter.value, dict) else None

@@ -199,3 +199,23 @@ def test_recovery_is_the_slowest_partition_to_turn_new_events_into_commands() ->
         faults=[Fault("processor-1", T0, T0 + 2)], whos_on=[],
     )  # fmt: skip
     assert verdict.recovery == [("processor-1", "9.0", "12.0")]
+
+
+def test_a_tick_command_missing_for_a_visitor_whose_event_waited_is_overtaken_not_lost() -> None:
+    from footfall.processor.partitioning import partition_for
+
+    partition = partition_for(b"v1", 8)
+    simulated = command("9" * 32, "drill-invite-engaged", "send_live_chat_invitation", "v1", T0)
+    # another command of the same partition, written 10 s after its event (a fault)
+    slow = command("8" * 32, "drill-pricing-log", "log_to_file", "v9", T0 - 3, "e9")
+    live = LiveRecord(
+        actions=[Record(partition, T0 + 7, "v9", slow.to_dict())],
+        executions=[Execution(slow.command_id, "log:pricing.log", None)],
+    )
+    common = {"produced": {"e9"}, "until": T0 + 100, "settle": 6.0, "faults": [],
+              "whos_on": [], "tick": 2.0, "partitions": 8}  # fmt: skip
+    waited = judge(expected(simulated), live, visitor_events={"v1": [T0 - 1]}, **common)
+    assert waited.overtaken == ["drill-invite-engaged visitor v1"]
+    assert waited.lost_commands == []
+    before = judge(expected(simulated), live, visitor_events={"v1": [T0 - 30]}, **common)
+    assert before.lost_commands == ["drill-invite-engaged visitor v1"]
