@@ -25,6 +25,8 @@
 
 from __future__ import annotations
 
+import bisect
+import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -116,11 +118,27 @@ def _overtaken(
         began = parse_time(trigger["time"])
         if record.timestamp - began > tick:
             waits[record.partition].append((began - tick, record.timestamp + tick))
+    merged: dict[int, tuple[list[float], list[float]]] = {}
+    for partition, spans in waits.items():
+        starts: list[float] = []
+        ends: list[float] = []
+        for start, end in sorted(spans):
+            if ends and start <= ends[-1]:
+                ends[-1] = max(ends[-1], end)
+            else:
+                starts.append(start)
+                ends.append(end)
+        merged[partition] = (starts, ends)
     found = set()
     for visitor, times in visitor_events.items():
-        spans = waits.get(partition_for(visitor.encode(), partitions), [])
-        if any(start <= t <= end for t in times for start, end in spans):
-            found.add(visitor)
+        held = merged.get(partition_for(visitor.encode(), partitions))
+        if held is None:
+            continue
+        for t in times:
+            n = bisect.bisect_right(held[0], t) - 1
+            if n >= 0 and t <= held[1][n]:
+                found.add(visitor)
+                break
     return found
 
 
@@ -228,47 +246,50 @@ def _recovery(
 ) -> list[tuple[str, str, str]]:
     """Per fault: seconds until every partition turned new events into commands again,
     and until each partition's new commands were executed again."""
-    commands = sorted(live.values(), key=lambda r: r.timestamp)
-    partitions = sorted({r.partition for r in commands})
-    rows = []
+    by_partition: dict[int, list[tuple[float, float, float]]] = defaultdict(list)
+    for record in live.values():
+        executed = [e.at for e in done.get(record.value["command_id"], []) if e.at is not None]
+        by_partition[record.partition].append(
+            (
+                record.timestamp,
+                parse_time(record.value["trigger"]["time"]),
+                min(executed) if executed else math.inf,
+            )
+        )
+    tables = {}
+    for partition, rows in by_partition.items():
+        rows.sort()
+        written = [row[0] for row in rows]
+        # the earliest execution among the commands written at or after each position
+        soonest = [math.inf] * (len(rows) + 1)
+        for n in range(len(rows) - 1, -1, -1):
+            soonest[n] = min(rows[n][2], soonest[n + 1])
+        tables[partition] = (rows, written, soonest)
+    found = []
     for fault in faults:
         t = fault.killed_at
         worst_command: float | None = 0.0
         worst_execution: float | None = 0.0
-        for p in partitions:
-            first = next(
-                (
-                    r
-                    for r in commands
-                    if r.partition == p
-                    and r.timestamp > t
-                    and parse_time(r.value["trigger"]["time"]) > t
-                ),
-                None,
-            )
-            if first is None:
+        for rows, written, soonest in tables.values():
+            first = bisect.bisect_right(written, t)
+            made = next((row[0] for row in rows[first:] if row[1] > t), None)
+            if made is None or made > end:
                 worst_command = None
             elif worst_command is not None:
-                worst_command = max(worst_command, first.timestamp - t)
-            executed = [
-                e.at
-                for r in commands
-                if r.partition == p and r.timestamp > t
-                for e in done.get(r.value["command_id"], [])
-                if e.at is not None and e.at > t
-            ]
-            if not executed:
+                worst_command = max(worst_command, made - t)
+            again = soonest[first]
+            if again == math.inf:
                 worst_execution = None
             elif worst_execution is not None:
-                worst_execution = max(worst_execution, min(executed) - t)
-        rows.append(
+                worst_execution = max(worst_execution, again - t)
+        found.append(
             (
                 fault.target,
                 "—" if worst_command is None else f"{worst_command:.1f}",
                 "—" if worst_execution is None else f"{worst_execution:.1f}",
             )
         )
-    return rows
+    return found
 
 
 def judge(
