@@ -18,10 +18,12 @@ from footfall.durations import parse_duration
 from footfall.errors import ConfigError, DurationError
 from footfall.netaddr import parse_allowlist
 
-__all__ = ["KafkaSecurity", "Settings", "SmtpSettings"]
+__all__ = ["KafkaSecurity", "RocksDBMemory", "Settings", "SmtpSettings"]
 
 PROCESSOR_WEB_PORT = 6066
 WORKER_WEB_PORT = 6067
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,19 +35,77 @@ class KafkaSecurity:
     sasl_username: str | None = None
     sasl_password: str | None = field(default=None, repr=False)
     ssl_cafile: str | None = None
+    #: a client certificate (PEM, with its chain) and its key, for mutual TLS
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_key_password: str | None = field(default=None, repr=False)
+
+    def ssl_context(self) -> Any:
+        """The TLS context of the connections to the brokers (CA, client certificate).
+
+        Unreadable files are a :class:`ConfigError` naming the variable, not an error a
+        service would take for an unreachable broker and try again forever.
+        """
+        import ssl
+
+        from aiokafka.helpers import create_ssl_context
+
+        try:
+            context = create_ssl_context(cafile=self.ssl_cafile)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"FOOTFALL_KAFKA_SSL_CAFILE={self.ssl_cafile!r}: cannot load the CA "
+                f"certificates ({exc})"
+            ) from None
+        if self.ssl_certfile is not None:
+            try:
+                context.load_cert_chain(
+                    self.ssl_certfile, self.ssl_keyfile, password=self.ssl_key_password
+                )
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(
+                    f"FOOTFALL_KAFKA_SSL_CERTFILE={self.ssl_certfile!r}, "
+                    f"FOOTFALL_KAFKA_SSL_KEYFILE={self.ssl_keyfile!r}: cannot load the client "
+                    f"certificate and key ({exc}; a wrong FOOTFALL_KAFKA_SSL_KEY_PASSWORD or "
+                    "a key of another certificate is reported so too)"
+                ) from None
+        return context
 
     def aiokafka_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for aiokafka producers, consumers and admin clients."""
         kwargs: dict[str, Any] = {"security_protocol": self.protocol}
         if self.protocol in ("SSL", "SASL_SSL"):
-            from aiokafka.helpers import create_ssl_context
-
-            kwargs["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile)
+            kwargs["ssl_context"] = self.ssl_context()
         if self.protocol.startswith("SASL"):
             kwargs["sasl_mechanism"] = self.sasl_mechanism or "PLAIN"
             kwargs["sasl_plain_username"] = self.sasl_username
             kwargs["sasl_plain_password"] = self.sasl_password
         return kwargs
+
+
+@dataclass(frozen=True, slots=True)
+class RocksDBMemory:
+    """What each RocksDB database of the processor may hold in memory.
+
+    The processor opens one database per table and partition it holds (two tables,
+    active and standby partitions), each with its own write buffers and block cache:
+    at most ``databases * (write_buffer * write_buffers + block_cache)`` bytes.
+    """
+
+    write_buffer: int = 4 * MIB
+    write_buffers: int = 2
+    block_cache: int = 8 * MIB
+
+    def per_database(self) -> int:
+        return self.write_buffer * self.write_buffers + self.block_cache
+
+    def faust_options(self) -> dict[str, int]:
+        """Faust's RocksDB table options (a new dict per table: Faust pops keys from it)."""
+        return {
+            "write_buffer_size": self.write_buffer,
+            "max_write_buffer_number": self.write_buffers,
+            "block_cache_size": self.block_cache,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +154,11 @@ class Settings:
     #: restarted instance with the same name takes its partitions back without a
     #: rebalance. Unique per instance, e.g. the StatefulSet pod name.
     instance_id: str | None = None
+    #: How many other instances keep a warm copy of each partition's tables (Faust's
+    #: standby replicas): a failed instance's partitions move without a changelog
+    #: replay, at the price of that much more memory and disk per instance.
+    standby_replicas: int = 1
+    rocksdb: RocksDBMemory = RocksDBMemory()
 
     @property
     def bootstrap_servers(self) -> list[str]:
@@ -123,17 +188,7 @@ class Settings:
         """Build settings from ``FOOTFALL_*`` variables; raise ConfigError naming a bad one."""
         env = _Env(os.environ if environ is None else environ)
         defaults = cls()
-        kafka = KafkaSecurity(
-            protocol=env.choice(
-                "KAFKA_SECURITY_PROTOCOL",
-                defaults.kafka.protocol,
-                ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
-            ),
-            sasl_mechanism=env.optional("KAFKA_SASL_MECHANISM"),
-            sasl_username=env.optional("KAFKA_SASL_USERNAME"),
-            sasl_password=env.optional("KAFKA_SASL_PASSWORD"),
-            ssl_cafile=env.optional("KAFKA_SSL_CAFILE"),
-        )
+        kafka = _kafka_security(env, defaults.kafka.protocol)
         smtp = SmtpSettings(
             host=env.text("SMTP_HOST", defaults.smtp.host),
             port=env.integer("SMTP_PORT", defaults.smtp.port, minimum=1),
@@ -176,6 +231,20 @@ class Settings:
             kafka_version=env.text("KAFKA_VERSION", defaults.kafka_version),
             session_timeout=_session_timeout(env, defaults.session_timeout),
             instance_id=env.optional("INSTANCE_ID"),
+            standby_replicas=env.integer("STANDBY_REPLICAS", defaults.standby_replicas, minimum=0),
+            rocksdb=RocksDBMemory(
+                write_buffer=env.integer(
+                    "ROCKSDB_WRITE_BUFFER_MB", defaults.rocksdb.write_buffer // MIB, minimum=1
+                )
+                * MIB,
+                write_buffers=env.integer(
+                    "ROCKSDB_WRITE_BUFFERS", defaults.rocksdb.write_buffers, minimum=2
+                ),
+                block_cache=env.integer(
+                    "ROCKSDB_BLOCK_CACHE_MB", defaults.rocksdb.block_cache // MIB, minimum=1
+                )
+                * MIB,
+            ),
         )
 
     @classmethod
@@ -191,6 +260,9 @@ _ENV_NAMES = (
     "KAFKA_SASL_USERNAME",
     "KAFKA_SASL_PASSWORD",
     "KAFKA_SSL_CAFILE",
+    "KAFKA_SSL_CERTFILE",
+    "KAFKA_SSL_KEYFILE",
+    "KAFKA_SSL_KEY_PASSWORD",
     "TOPIC_PREFIX",
     "PARTITIONS",
     "REPLICATION_FACTOR",
@@ -219,7 +291,62 @@ _ENV_NAMES = (
     "KAFKA_VERSION",
     "SESSION_TIMEOUT",
     "INSTANCE_ID",
+    "STANDBY_REPLICAS",
+    "ROCKSDB_WRITE_BUFFER_MB",
+    "ROCKSDB_WRITE_BUFFERS",
+    "ROCKSDB_BLOCK_CACHE_MB",
 )
+
+
+def _kafka_security(env: _Env, default_protocol: str) -> KafkaSecurity:
+    """TLS and SASL settings, checked together: a combination that cannot connect is an
+    error at start, naming the variables."""
+    protocol = env.choice(
+        "KAFKA_SECURITY_PROTOCOL",
+        default_protocol,
+        ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
+    )
+    sasl = protocol.startswith("SASL")
+    tls = protocol in ("SSL", "SASL_SSL")
+    mechanism = env.optional("KAFKA_SASL_MECHANISM")
+    username = env.optional("KAFKA_SASL_USERNAME")
+    password = env.optional("KAFKA_SASL_PASSWORD")
+    if mechanism is not None:
+        mechanism = env.choice("KAFKA_SASL_MECHANISM", mechanism, SASL_MECHANISMS)
+    if sasl and (username is None or password is None):
+        raise ConfigError(
+            f"FOOTFALL_KAFKA_SECURITY_PROTOCOL={protocol} needs FOOTFALL_KAFKA_SASL_USERNAME "
+            "and FOOTFALL_KAFKA_SASL_PASSWORD"
+        )
+    if not sasl and mechanism is not None:
+        raise ConfigError(
+            f"FOOTFALL_KAFKA_SASL_MECHANISM={mechanism} is set but "
+            f"FOOTFALL_KAFKA_SECURITY_PROTOCOL={protocol} does not use SASL "
+            "(SASL_SSL or SASL_PLAINTEXT do)"
+        )
+    certfile = env.optional("KAFKA_SSL_CERTFILE")
+    keyfile = env.optional("KAFKA_SSL_KEYFILE")
+    cafile = env.optional("KAFKA_SSL_CAFILE")
+    if (certfile is None) != (keyfile is None):
+        raise ConfigError(
+            "FOOTFALL_KAFKA_SSL_CERTFILE and FOOTFALL_KAFKA_SSL_KEYFILE go together "
+            "(mutual TLS needs the client certificate and its key)"
+        )
+    if not tls and (certfile is not None or cafile is not None):
+        raise ConfigError(
+            f"FOOTFALL_KAFKA_SSL_* files are set but FOOTFALL_KAFKA_SECURITY_PROTOCOL={protocol} "
+            "does not use TLS (SSL or SASL_SSL do)"
+        )
+    return KafkaSecurity(
+        protocol=protocol,
+        sasl_mechanism=mechanism,
+        sasl_username=username,
+        sasl_password=password,
+        ssl_cafile=cafile,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        ssl_key_password=env.optional("KAFKA_SSL_KEY_PASSWORD"),
+    )
 
 
 def _session_timeout(env: _Env, default: float) -> float:

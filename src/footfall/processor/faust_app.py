@@ -192,6 +192,7 @@ def create_app(
         "canonical_url": canonical_url,
         "topic_partitions": settings.partitions,
         "topic_replication_factor": settings.replication_factor,
+        "table_standby_replicas": settings.standby_replicas,
         "consumer_auto_offset_reset": "earliest",
         "broker_credentials": _credentials(settings),
         "producer_acks": -1,
@@ -229,6 +230,7 @@ def create_app(
         key_type=bytes,  # raw UTF-8 keys: the changelog partition is the input's
         value_type=bytes,
         partitions=settings.partitions,
+        options=settings.rocksdb.faust_options(),  # memory per RocksDB database
     )
     marks = app.Table(
         THROTTLE_TABLE,
@@ -236,6 +238,7 @@ def create_app(
         key_type=bytes,  # raw UTF-8 keys: the changelog partition is the input's
         value_type=bytes,
         partitions=settings.partitions,
+        options=settings.rocksdb.faust_options(),  # memory per RocksDB database
     )
 
     publish = wiring.publish  # every output acknowledged before the state is written
