@@ -30,6 +30,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import orjson
@@ -37,7 +38,7 @@ import orjson
 from drilling.cluster import Cluster, ClusterOptions
 from drilling.collect import LiveRecord, collect, wait_quiet
 from drilling.expected import simulate_run
-from drilling.faults import plan_faults, run_faults
+from drilling.faults import Fault, plan_faults, run_faults
 from drilling.load import LoadStats, produce_load
 from drilling.ruleset import write_definitions
 from drilling.verdict import Verdict, judge
@@ -195,7 +196,7 @@ def _print(
     command_line: str,
     stats: LoadStats,
     memory: dict[str, int],
-    faults: list,  # type: ignore[type-arg]
+    faults: list[Fault],
     started: float,
 ) -> None:
     rows: list[tuple[str, str]] = [
@@ -224,9 +225,10 @@ def _print(
         rows.append((f"peak memory {name}", f"{kb / 1024:.0f} MiB"))
     width = max(len(name) for name, _ in rows)
     print()
+    done = Counter(fault.target.split("-")[0] for fault in faults)
     print(f"drill: seed {args.seed}, {args.events} events at {args.rate:g}/s, "
-          f"{args.processor_kills} processor kills, {args.worker_kills} worker kills, "
-          f"{args.bounces} broker bounces")  # fmt: skip
+          f"{done['processor']} processor kills, {done['worker']} worker kills, "
+          f"{done['broker']} broker bounces")  # fmt: skip
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
     print("  faults (s after the start; s until every partition's new events made commands "

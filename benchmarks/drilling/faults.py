@@ -3,7 +3,8 @@
 The faults are spread over the load: the load's span is cut into as many slots as there
 are faults and each fault falls at a random time in the middle half of its slot, in a
 random order of kinds; a killed service is started again 1-3 s after its SIGKILL, a
-bounced broker 1-3 s after its SIGKILL (then it takes its own start-up time).
+bounced broker 1-3 s after its SIGKILL (then it takes its own start-up time). A kill
+whose target is still down from an earlier one kills another service of its kind.
 """
 
 from __future__ import annotations
@@ -87,9 +88,13 @@ async def run_faults(
             say(f"broker back after {outage:.1f}s")
             continue
         child = by_name[plan.target]
-        if child.process is None:  # still down from an earlier kill: skip this one
-            faults.pop()
-            continue
+        if child.process is None:  # still down from an earlier kill: another of its kind
+            up = [c for c in cluster.children if c.kind == child.kind and c.process is not None]
+            if not up:
+                faults.pop()
+                continue
+            child = up[0]
+            fault.target = child.name
         say(f"SIGKILL {child.name}; start again in {plan.down:.1f}s")
         await cluster.kill(child)
 
