@@ -3,27 +3,48 @@
 #
 #   docker build -t footfall .
 #   docker run --rm footfall --help
-# The build stage compiles the core with mypyc (setup.py; the full image has gcc), so the
-# processor and `footfall simulate` run the compiled engine (docs/performance.md). mypyc
-# type-checks against the dependencies: they are installed first (footfall itself is not).
-FROM python:3.11 AS build
-WORKDIR /src
-COPY pyproject.toml setup.py README.md ./
-COPY src ./src
-RUN pip install --no-cache-dir ".[rocksdb,compile]" && pip uninstall -y footfall
-RUN FOOTFALL_COMPILE=1 pip wheel --no-cache-dir --no-build-isolation --wheel-dir /wheels ".[rocksdb]"
+#
+# Three stages, so that a code edit rebuilds only what it must:
+#   deps   the dependencies, from pyproject.toml alone: wheels for the image, and the
+#          same installed for the compile step (mypyc type-checks against them)
+#   build  the footfall wheel with the core compiled by mypyc (setup.py; the full
+#          Python image has gcc), so the processor and `footfall simulate` run the
+#          compiled engine (docs/performance.md)
+#   image  python slim with the dependency wheels installed in one layer (kept while
+#          pyproject.toml does not change) and footfall's wheel in the next; the wheels
+#          are bind-mounted from the other stages, never copied into a layer
+# Base images: the Debian release is part of the tag, so that both stages build on the
+# same system (pin digests in your registry mirror for reproducible builds).
+ARG PYTHON_BUILD_IMAGE=python:3.11-bookworm
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-FROM python:3.11-slim
+FROM ${PYTHON_BUILD_IMAGE} AS deps
+WORKDIR /src
+COPY pyproject.toml ./
+# the dependencies and extras pyproject.toml pins, without footfall itself
+RUN python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + p["optional-dependencies"]["rocksdb"]))' > /tmp/runtime.txt \
+    && python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["compile"]))' > /tmp/compile.txt \
+    && pip wheel --no-cache-dir --wheel-dir /deps -r /tmp/runtime.txt \
+    && pip install --no-cache-dir --no-index --find-links /deps -r /tmp/runtime.txt \
+    && pip install --no-cache-dir -r /tmp/compile.txt
+
+FROM deps AS build
+COPY setup.py README.md ./
+COPY src ./src
+RUN FOOTFALL_COMPILE=1 pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheel .
+
+FROM ${PYTHON_IMAGE} AS image
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     FOOTFALL_STATE_DIR=/var/lib/footfall/state \
     FOOTFALL_LOG_DIR=/var/lib/footfall/logs
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links=/wheels "footfall[rocksdb]" \
-    && rm -rf /wheels \
+RUN --mount=type=bind,from=deps,source=/deps,target=/deps \
+    pip install --no-cache-dir --no-index --find-links=/deps /deps/*.whl \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/footfall --create-home footfall \
     && mkdir -p /var/lib/footfall/state /var/lib/footfall/logs /var/lib/footfall/sinks \
     && chown -R footfall:footfall /var/lib/footfall
+RUN --mount=type=bind,from=build,source=/wheel,target=/wheel \
+    pip install --no-cache-dir --no-index --no-deps /wheel/footfall-*.whl
 COPY examples /opt/footfall/examples
 USER 10001:10001
 WORKDIR /var/lib/footfall

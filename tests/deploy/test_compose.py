@@ -149,7 +149,7 @@ def test_start_order_waits_for_kafka_and_the_setup(compose: dict[str, Any]) -> N
 
 def test_setup_pushes_the_examples_pointing_at_the_webhook_sink(compose: dict[str, Any]) -> None:
     script = "\n".join(compose["services"]["setup"]["command"])
-    for step in ("ensure_topics", "rules push", "profiles push", "providers push"):
+    for step in ("footfall topics ensure", "rules push", "profiles push", "providers push"):
         assert step in script
     examples = "".join(p.read_text() for p in (ROOT / "examples").rglob("*.yaml"))
     assert "http://127.0.0.1:8025" in examples
@@ -177,6 +177,7 @@ def test_every_footfall_command_line_parses(compose: dict[str, Any]) -> None:
         if line.strip().startswith("footfall ")
     ]
     assert [line[:2] for line in lines] == [
+        ["topics", "ensure"],
         ["rules", "validate"],
         ["profiles", "push"],
         ["providers", "push"],
@@ -188,9 +189,13 @@ def test_every_footfall_command_line_parses(compose: dict[str, Any]) -> None:
 
 def test_dockerfile_builds_a_slim_non_root_footfall_image() -> None:
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    froms = re.findall(r"^FROM (\S+)", text, re.MULTILINE)
-    assert froms and froms[-1] == "python:3.11-slim"  # the image; the build stage has gcc
-    assert '".[rocksdb]"' in text and '"footfall[rocksdb]"' in text
+    args = dict(re.findall(r"^ARG (\w+)=(\S+)", text, re.MULTILINE))
+    froms = [
+        re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], image)
+        for image in re.findall(r"^FROM (\S+)", text, re.MULTILINE)
+    ]
+    # the image is slim, the build stages have gcc; both on the same Debian release
+    assert froms == ["python:3.11-bookworm", "deps", "python:3.11-slim-bookworm"]
     # the wheel is built with the compiled core, from the module list in setup.py
     compile_step = r"^RUN FOOTFALL_COMPILE=1 pip wheel .*--no-build-isolation"
     assert re.search(compile_step, text, re.MULTILINE)
@@ -204,3 +209,77 @@ def test_dockerfile_builds_a_slim_non_root_footfall_image() -> None:
         assert name in Settings.variable_names()
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert ".git" in ignored and ".venv" in ignored
+
+
+def dockerfile_steps() -> list[str]:
+    """The Dockerfile's instructions, continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    joined = re.sub(r"\\\n\s*", " ", text)
+    return [line for line in joined.splitlines() if line and not line.startswith("#")]
+
+
+def test_dependency_layers_survive_a_code_edit_and_no_wheel_stays_in_the_image() -> None:
+    steps = dockerfile_steps()
+    stages: dict[str, list[str]] = {}
+    current = ""
+    for step in steps:
+        found = re.match(r"FROM \S+ AS (\w+)", step)
+        if found:
+            current = found.group(1)
+        stages.setdefault(current, []).append(step)
+    # the dependencies are resolved from pyproject.toml alone, before the sources come in
+    deps = " ".join(stages["deps"])
+    assert "COPY pyproject.toml ./" in deps
+    assert "COPY src" not in deps and "setup.py" not in deps
+    assert "COPY src ./src" in " ".join(stages["build"])
+    image = stages["image"]
+    copies = [s for s in image if s.startswith("COPY")]
+    assert all("--from" not in c for c in copies), "no wheels copied into a layer"
+    installs = [s for s in image if "pip install" in s]
+    assert len(installs) == 2
+    assert "--mount=type=bind,from=deps" in installs[0]  # kept while pyproject.toml is
+    assert "--mount=type=bind,from=build" in installs[1] and "--no-deps" in installs[1]
+    assert all("--no-cache-dir" in s for s in installs)
+
+
+def test_the_image_is_built_once(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    builders = [name for name, service in services.items() if "build" in service]
+    assert builders == ["setup"]
+    image = services["setup"]["image"]
+    for name, service in services.items():
+        if name == "kafka":
+            continue
+        assert service["image"] == image, name
+        if name != "setup":
+            assert service["pull_policy"] == "never", name
+    # every service that starts before the setup has finished still waits for the build:
+    # Compose builds every image before it creates any container
+
+
+def test_stop_grace_periods_cover_the_measured_shutdowns(compose: dict[str, Any]) -> None:
+    from footfall.durations import parse_duration
+    from footfall.worker.service import DEFAULT_GRACE
+
+    services = compose["services"]
+    worker = parse_duration(services["worker"]["stop_grace_period"])
+    assert worker >= DEFAULT_GRACE + 5  # Compose's default of 10 s cut in-flight commands
+    assert parse_duration(services["processor"]["stop_grace_period"]) >= 10
+
+
+def test_there_is_no_default_admin_token(compose: dict[str, Any]) -> None:
+    text = COMPOSE.read_text(encoding="utf-8")
+    for service in compose["services"].values():
+        token = environment(service).get("FOOTFALL_ADMIN_TOKEN")
+        if token is not None:
+            assert token == "${FOOTFALL_ADMIN_TOKEN:-}"
+    assert "change-me" not in text
+    # an empty value is no token: the admin endpoints are refused
+    assert Settings.from_env({"FOOTFALL_ADMIN_TOKEN": ""}).admin_token is None
+
+
+def test_compose_runs_the_kafka_version_of_the_test_harness(compose: dict[str, Any]) -> None:
+    from footfall.devkafka import KAFKA_VERSION
+
+    assert compose["services"]["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"
+    assert Settings().kafka_version == KAFKA_VERSION
