@@ -9,5 +9,14 @@ free loopback ports, and removes everything again when stopped.
 from footfall.devkafka.broker import LocalKafka
 from footfall.devkafka.errors import BrokerError
 from footfall.devkafka.jars import KAFKA_VERSION, ensure_jars, kafka_home
+from footfall.devkafka.listeners import BrokerTls, Listener
 
-__all__ = ["KAFKA_VERSION", "BrokerError", "LocalKafka", "ensure_jars", "kafka_home"]
+__all__ = [
+    "KAFKA_VERSION",
+    "BrokerError",
+    "BrokerTls",
+    "Listener",
+    "LocalKafka",
+    "ensure_jars",
+    "kafka_home",
+]

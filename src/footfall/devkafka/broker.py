@@ -12,11 +12,14 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
 from footfall.devkafka.errors import BrokerError
 from footfall.devkafka.jars import KAFKA_VERSION, ensure_jars
+from footfall.devkafka.listeners import SCRAM_MECHANISMS, BrokerTls, Listener
 
 __all__ = ["LocalKafka"]
 
@@ -59,6 +62,12 @@ class LocalKafka:
     ``LocalKafka`` on the same directory and ports) with its topics and messages.
     ``controller_port`` fixes the KRaft controller's port too (both ports must stay the
     same across restarts for clients and the stored quorum to find the broker again).
+
+    ``listeners`` adds listeners besides the PLAINTEXT one (TLS, mutual TLS, SASL; each
+    on a free port unless it names one, see :meth:`address`), with the broker's key and
+    trusted CA in ``tls``; ``scram_users`` (name to password) are created for both SCRAM
+    mechanisms when the storage is formatted; ``properties`` are added to (or override)
+    the broker's server.properties.
     """
 
     def __init__(
@@ -71,6 +80,10 @@ class LocalKafka:
         home: Path | None = None,
         heap: str = "512m",
         start_timeout: float = 90.0,
+        listeners: Sequence[Listener] = (),
+        tls: BrokerTls | None = None,
+        scram_users: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
     ) -> None:
         self.version = version
         self.home = home
@@ -83,10 +96,26 @@ class LocalKafka:
         self.process: subprocess.Popen[bytes] | None = None
         self.started_in: float | None = None
         self._log_offset = 0  # where this start's lines begin in server.log
+        self.listeners = [
+            listener if listener.port else replace(listener, port=free_port())
+            for listener in listeners
+        ]
+        self.tls = tls
+        self.scram_users = dict(scram_users or {})
+        self.extra_properties = dict(properties or {})
+        if any(li.protocol in ("SSL", "SASL_SSL") for li in self.listeners) and tls is None:
+            raise BrokerError("TLS listeners need the broker's keystore (pass tls=BrokerTls(...))")
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def address(self, listener: str) -> str:
+        """The bootstrap address of the extra listener named ``listener``."""
+        for extra in self.listeners:
+            if extra.name == listener:
+                return f"127.0.0.1:{extra.port}"
+        raise BrokerError(f"no listener named {listener!r}")
 
     @property
     def log_file(self) -> Path:
@@ -154,9 +183,15 @@ class LocalKafka:
 
     def _format(self, java: str, classpath: str, properties: Path) -> None:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        scram = [
+            arg
+            for user, password in self.scram_users.items()
+            for mechanism in SCRAM_MECHANISMS
+            for arg in ("--add-scram", f"{mechanism}=[name={user},password={password}]")
+        ]
         fmt = subprocess.run(  # noqa: S603
             [java, "-Xmx256m", "-cp", classpath, "kafka.tools.StorageTool", "format",
-             "-t", cluster_id, "-c", str(properties), "--ignore-formatted"],
+             "-t", cluster_id, "-c", str(properties), "--ignore-formatted", *scram],
             capture_output=True, text=True, check=False, timeout=120,
         )  # fmt: skip
         if fmt.returncode != 0:
@@ -189,6 +224,15 @@ class LocalKafka:
             "log.segment.bytes": str(64 * 1024 * 1024),
             "log.cleaner.backoff.ms": "1000",
         }
+        for listener in self.listeners:
+            address = f"{listener.name}://127.0.0.1:{listener.port}"
+            settings["listeners"] += f",{address}"
+            settings["advertised.listeners"] += f",{address}"
+            settings["listener.security.protocol.map"] += f",{listener.name}:{listener.protocol}"
+            settings.update(listener.properties())
+        if self.tls is not None:
+            settings.update(self.tls.properties())
+        settings.update(self.extra_properties)
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
     def _wait_ready(self) -> None:
