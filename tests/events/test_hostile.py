@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from io import StringIO
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from footfall.cli.simulate import simulate_lines
 from footfall.engine import EngineConfig
@@ -156,3 +159,35 @@ def test_100000_hostile_messages_crash_nothing(caplog: pytest.LogCaptureFixture)
     assert set(report.rejected) == set(REASONS)  # every reason was met
     assert 30_000 < report.accepted < 70_000
     assert report.commands > 10_000
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+_NAMES = ["type", "visitor_id", "time", "event_id", "url", "sender", "customer", "caused_by"]
+
+
+@given(
+    st.sampled_from(["page_view", "chat_message", "identify", "remove"]),
+    st.sampled_from([*_NAMES, "extra"]),
+    _JSON,
+    st.booleans(),
+)
+def test_any_value_in_any_field_gives_a_message_or_an_event_error(
+    kind: str, name: str, value: object, as_bytes: bool
+) -> None:
+    obj = {**BASE, "type": kind, "time": "2026-03-02T08:00:00Z", "sender": "agent", name: value}
+    data: bytes | dict[str, object] = obj
+    if as_bytes:
+        try:
+            data = orjson.dumps(obj)
+        except TypeError:  # integers past 64 bits: the standard library writes them
+            data = json.dumps(obj).encode("utf-8", "surrogatepass")
+    try:
+        message = parse_message(data)
+    except EventError as exc:
+        assert exc.reason in REASONS
+    else:
+        assert message.visitor_id and EARLIEST <= message.time < LATEST
