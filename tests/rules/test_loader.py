@@ -151,8 +151,7 @@ def test_recursive_yaml_aliases_are_reported_not_crashing(tmp_path: Path) -> Non
     )
     with pytest.raises(RuleValidationError) as caught:
         compile_rules(load_rule_files([tmp_path]))
-    messages = [i.message for i in caught.value.issues]
-    assert messages == [
-        "conditions nest deeper than 32 levels",
-        "the JSON value nests deeper than 32 levels",
+    assert [str(i) for i in caught.value.issues] == [
+        f"{tmp_path}/r.yaml: refused at line 4, column 7: a YAML alias refers to a value "
+        "that contains it (the value would be infinite)"
     ]

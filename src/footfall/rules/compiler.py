@@ -19,6 +19,7 @@ from footfall.rules.conditions import Node, compile_when
 from footfall.rules.context import EvalContext
 from footfall.rules.events import ADMIN_ONLY_EVENTS, RULE_EVENTS
 from footfall.rules.exceptions import RuleIssue, RuleValidationError
+from footfall.rules.limits import check_rule_size
 from footfall.rules.loader import SourcedRule
 
 if TYPE_CHECKING:
@@ -169,6 +170,10 @@ def compile_rules(raw: Sequence[Mapping[str, Any] | SourcedRule]) -> RuleSet:
 def _check(raw: object, report: Report) -> CompiledRule | None:
     if not isinstance(raw, Mapping):
         report.add("", f"a rule must be an object, got {show(raw)}")
+        return None
+    if not check_rule_size(raw, report):
+        # Too big, too deep or with integers no JSON encoder writes: reported alone,
+        # before any other check walks (or encodes) the rule.
         return None
     for key in raw:
         if key not in RULE_KEYS:

@@ -5,6 +5,12 @@ A path is a file or a directory. A directory means every ``*.yaml``, ``*.yml`` a
 else as YAML (safe loader; several ``---`` documents allowed; a key repeated in one
 mapping is an error rather than silently overriding). A document holds one object or a
 list of objects.
+
+Hostile files are refused before they cost time or memory (:mod:`footfall.rules.limits`):
+a file is read up to 1 MiB, and a YAML document is measured as composed, before any
+value is built -- anchors and aliases (merge keys included) are allowed, but an alias
+inside the value it names, a document nesting deeper than 100 levels, or one whose
+aliases add more than 100,000 values when expanded ("billion laughs") is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import orjson
 import yaml
 
 from footfall.rules.exceptions import RuleIssue, RuleValidationError
+from footfall.rules.limits import MAX_ALIAS_VALUES, MAX_FILE_BYTES, MAX_NESTING
 
 __all__ = ["RuleSource", "SourcedRule", "load_rule_files", "read_definition_files"]
 
@@ -26,8 +33,87 @@ SUFFIXES = (".yaml", ".yml", ".json")
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _RefusedDocument(yaml.YAMLError):
+    """A YAML document too large, too deep or self-referencing to build (see limits)."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
 class _StrictLoader(_BaseLoader):  # type: ignore[misc]
-    """A safe YAML loader that rejects duplicate keys in a mapping."""
+    """A safe YAML loader that rejects duplicate keys in a mapping and hostile documents."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _measure(node)
+        return super().construct_document(node)
+
+
+def _measure(root: yaml.Node) -> None:
+    """Refuse a composed document that is cyclic, too deep or too large once expanded.
+
+    An alias is the very node it names, so the document is a graph of shared nodes; its
+    size with aliases expanded is computed once per node (depth first, no recursion),
+    in time proportional to the file, not to the expansion. What aliases add beyond the
+    distinct nodes is bounded, so building and validating the document costs time
+    proportional to the file plus at most :data:`MAX_ALIAS_VALUES` values.
+    """
+    scalar = yaml.ScalarNode
+    mapping = yaml.MappingNode
+    done: dict[int, tuple[int, int]] = {}  # node id -> (values expanded, nesting levels)
+    open_: set[int] = set()
+    distinct = 0
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if node.__class__ is scalar:
+            continue
+        key = id(node)
+        children = (
+            [part for pair in node.value for part in pair]
+            if isinstance(node, mapping)
+            else node.value
+        )
+        if finished:
+            open_.discard(key)
+            size = depth = 1
+            for child in children:
+                if child.__class__ is scalar:
+                    size += 1
+                    distinct += 1
+                else:
+                    count, levels = done[id(child)]
+                    size += count
+                    depth = max(depth, levels + 1)
+            distinct += 1
+            # ``distinct`` counts the nodes measured so far (scalars once per use, which
+            # only lowers the estimate): the subtree holds at most that many distinct
+            # nodes, so ``size - distinct`` is at most what its aliases add.
+            if size - distinct > MAX_ALIAS_VALUES:
+                raise _RefusedDocument(
+                    f"YAML aliases expand the document by more than {MAX_ALIAS_VALUES:,} "
+                    "values (each use of an alias counts its value again)",
+                    node.start_mark,
+                )
+            if depth > MAX_NESTING:
+                raise _RefusedDocument(
+                    f"the document nests deeper than {MAX_NESTING} levels", node.start_mark
+                )
+            done[key] = (size, depth)
+            continue
+        if key in done:
+            continue
+        if key in open_:
+            raise _RefusedDocument(
+                "a YAML alias refers to a value that contains it (the value would be infinite)",
+                node.start_mark,
+            )
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend(
+            (child, False) for child in reversed(children) if child.__class__ is not scalar
+        )
 
 
 def _construct_mapping(
@@ -85,7 +171,31 @@ def _documents(path: Path, text: str) -> list[Any]:
     return [doc for doc in yaml.load_all(text, Loader=_StrictLoader) if doc is not None]
 
 
+def _read(path: Path) -> str:
+    with path.open("rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _RefusedFile(
+            f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB "
+            f"({MAX_FILE_BYTES:,} bytes): split it into several files"
+        )
+    return data.decode("utf-8")
+
+
+class _RefusedFile(Exception):
+    """A file refused before it is parsed."""
+
+
 def _syntax_message(path: Path, exc: Exception) -> str:
+    if isinstance(exc, _RefusedFile):
+        return str(exc)
+    if isinstance(exc, _RefusedDocument):
+        if exc.mark is None:
+            return f"refused: {exc.message}"
+        mark = exc.mark
+        return f"refused at line {mark.line + 1}, column {mark.column + 1}: {exc.message}"
+    if isinstance(exc, RecursionError):
+        return "the document nests too deeply to read"
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
         return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
@@ -115,8 +225,15 @@ def read_definition_files(
         for path in files:
             name = str(path)
             try:
-                docs = _documents(path, path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError, orjson.JSONDecodeError) as exc:
+                docs = _documents(path, _read(path))
+            except (
+                OSError,
+                UnicodeDecodeError,
+                yaml.YAMLError,
+                orjson.JSONDecodeError,
+                _RefusedFile,
+                RecursionError,
+            ) as exc:
                 issues.append(RuleIssue(name, "", _syntax_message(path, exc), name))
                 continue
             items: list[Any] = []

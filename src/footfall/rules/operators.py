@@ -20,6 +20,7 @@ from footfall.rules._report import Report, at, show
 from footfall.rules.clock import clock_for
 from footfall.rules.context import EvalContext
 from footfall.rules.fields import CHAT_STATUSES, FIELDS, FieldSpec, FieldType
+from footfall.rules.limits import MAX_PATTERN_CHARS, MAX_WORDS, MAX_WORDS_CHARS
 from footfall.rules.values import (
     ValueProblem,
     fact_ip,
@@ -440,19 +441,20 @@ def _predicate(spec: FieldSpec, op: str, value: object) -> tuple[Pred, IndexHint
 def _string_predicate(spec: FieldSpec, op: str, value: object) -> tuple[Pred, IndexHint | None]:
     if op == "matches":
         pattern = parse_string(value)
+        if len(pattern) > MAX_PATTERN_CHARS:
+            raise ValueProblem(
+                f"the regular expression has {len(pattern):,} characters, more than the "
+                f"{MAX_PATTERN_CHARS:,} allowed: {show(pattern)}"
+            )
         try:
             rx = re2.compile(pattern, _RE2_OPTIONS)
         except re2.error as exc:
-            raise ValueProblem(f"bad regular expression {pattern!r}: {_re2_message(exc)}") from None
+            raise ValueProblem(
+                f"bad regular expression {show(pattern)}: {_re2_message(exc)}"
+            ) from None
         return (lambda v, now: rx.search(v) is not None), None
     if op == "contains_words":
-        if not isinstance(value, list) or not value:
-            raise ValueProblem(f"expected a non-empty list of words, got {show(value)}")
-        words = [parse_string(w).strip() for w in value]
-        if not all(words):
-            raise ValueProblem("a word cannot be blank")
-        alternatives = "|".join(re2.escape(w) for w in sorted(set(words)))
-        rx = re2.compile(f"(?:^|{_WORD_EDGE})(?:{alternatives})(?:{_WORD_EDGE}|$)", _RE2_OPTIONS)
+        rx = _words_regex(value)
         return (lambda v, now: rx.search(v) is not None), None
     needle = parse_string(value).casefold()
     if op == "contains":
@@ -466,9 +468,39 @@ def _string_predicate(spec: FieldSpec, op: str, value: object) -> tuple[Pred, In
     return (lambda v, now: v.casefold().endswith(needle)), IndexHint(spec.name, "suffix", (needle,))
 
 
+def _words_regex(value: object) -> Any:
+    """The RE2 search of ``contains_words``: any listed word or phrase as a whole word."""
+    if not isinstance(value, list) or not value:
+        raise ValueProblem(f"expected a non-empty list of words, got {show(value)}")
+    if len(value) > MAX_WORDS:
+        raise ValueProblem(
+            f"{len(value):,} words, more than the {MAX_WORDS:,} allowed in one list "
+            "(split them over several conditions in an any group)"
+        )
+    words = [parse_string(w).strip() for w in value]
+    if not all(words):
+        raise ValueProblem("a word cannot be blank")
+    chars = sum(len(w) for w in words)
+    if chars > MAX_WORDS_CHARS:
+        raise ValueProblem(
+            f"the words have {chars:,} characters in all, more than the "
+            f"{MAX_WORDS_CHARS:,} allowed in one list (split them over several conditions "
+            "in an any group)"
+        )
+    alternatives = "|".join(re2.escape(w) for w in sorted(set(words)))
+    try:
+        return re2.compile(f"(?:^|{_WORD_EDGE})(?:{alternatives})(?:{_WORD_EDGE}|$)", _RE2_OPTIONS)
+    except re2.error as exc:  # within the limits above RE2 has room; said plainly anyway
+        raise ValueProblem(
+            f"the words make a pattern too large to search: {_re2_message(exc)} "
+            "(split them over several conditions in an any group)"
+        ) from None
+
+
 def _re2_message(exc: Exception) -> str:
     arg = exc.args[0] if exc.args else exc
-    return arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg)
+    text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _scalar(kind: FieldType, value: object) -> Any:

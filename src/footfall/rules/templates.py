@@ -51,7 +51,6 @@ PLACEHOLDERS: frozenset[str] = frozenset(FIELDS) | {
 }
 
 MAX_JSON_DEPTH = 32
-_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _ADDRESS_DROP = re.compile(r"[,;<>]")
 
@@ -147,23 +146,30 @@ def parse_template(text: str, path: str, report: Report) -> Template | None:
     parts: list[tuple[bool, str]] = []
     pos = 0
     ok = True
-    for match in _PLACEHOLDER.finditer(text):
-        if match.start() > pos:
-            parts.append((False, text[pos : match.start()]))
-        name = match.group(1).strip()
+    # Each "{{" up to the first "}}" after it, found with str.find: linear even in
+    # "{{{{{{..." (a lazy regular expression rescans the rest for every unclosed "{{").
+    while (start := text.find("{{", pos)) >= 0 and (end := text.find("}}", start + 2)) >= 0:
+        if start > pos:
+            parts.append((False, text[pos:start]))
+        name = text[start + 2 : end].strip()
         if name not in PLACEHOLDERS:
             report.add(
-                path, f"unknown placeholder {{{{{name}}}}}" if name else "empty placeholder {{}}"
+                path,
+                f"unknown placeholder {{{{{_cut(name)}}}}}" if name else "empty placeholder {{}}",
             )
             ok = False
         parts.append((True, name))
-        pos = match.end()
+        pos = end + 2
     if pos < len(text):
         parts.append((False, text[pos:]))
     if any(not is_name and "{{" in literal for is_name, literal in parts):
         report.add(path, "unclosed '{{' (placeholders read {{name}})")
         ok = False
     return Template(text, tuple(parts)) if ok else None
+
+
+def _cut(name: str) -> str:
+    return name if len(name) <= 60 else name[:57] + "..."
 
 
 def parse_json_template(value: object, path: str, report: Report, depth: int = 0) -> Any:
