@@ -350,3 +350,31 @@ def test_rule_topic_values_are_checked_the_same_way() -> None:
     with pytest.raises(RuleValidationError) as caught:
         compile_rule(raw_rule(when={"hits": {"eq": 2**64}}))
     assert caught.value.issues[0].path == "when.hits.eq"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("9" * 5000, "integer out of range: an integer of 5,000 characters"),
+        ("1:" * 3000 + "1", "integer out of range: an integer of 6,001 characters"),
+        ("0x" + "f" * 30, None),
+    ],
+)
+def test_long_yaml_integers_are_refused_as_read(
+    tmp_path: Path, text: str, message: str | None
+) -> None:
+    (tmp_path / "r.yaml").write_text(
+        f"id: r1\nname: n\nevent: online_activity\nwhen: {{hits: {{eq: {text}}}}}\n"
+        "actions: [{kind: remove_from_list}]\n"
+    )
+    started = time.perf_counter()
+    _, _, issues = check_rule_files([tmp_path])
+    assert time.perf_counter() - started < 1.0
+    (issue,) = issues
+    if message is None:
+        assert str(issue) == "r1: when.hits.eq: " + OUT_OF_RANGE.format(16**30 - 1)
+    else:
+        assert str(issue) == (
+            f"{tmp_path}/r.yaml: invalid YAML at line 4, column 19: {message} "
+            "(integers go from -2^63 to 2^64-1, -9223372036854775808 to 18446744073709551615)"
+        )

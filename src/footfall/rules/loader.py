@@ -24,7 +24,13 @@ import orjson
 import yaml
 
 from footfall.rules.exceptions import RuleIssue, RuleValidationError
-from footfall.rules.limits import MAX_ALIAS_VALUES, MAX_FILE_BYTES, MAX_NESTING
+from footfall.rules.limits import (
+    INT_MAX,
+    INT_MIN,
+    MAX_ALIAS_VALUES,
+    MAX_FILE_BYTES,
+    MAX_NESTING,
+)
 
 __all__ = ["RuleSource", "SourcedRule", "load_rule_files", "read_definition_files"]
 
@@ -137,6 +143,26 @@ def _construct_mapping(
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+#: Characters of an integer YAML scalar (beyond them Python refuses to convert decimal
+#: digits, and sexagesimal ones cost quadratic time); far beyond the 64-bit range anyway.
+_MAX_INT_CHARS = 1000
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
+    if len(node.value) > _MAX_INT_CHARS:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"integer out of range: an integer of {len(node.value):,} characters "
+            f"(integers go from -2^63 to 2^64-1, {INT_MIN} to {INT_MAX})",
+            node.start_mark,
+        )
+    value: int = yaml.SafeLoader.construct_yaml_int(loader, node)
+    return value
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 @dataclass(frozen=True, slots=True)
