@@ -148,7 +148,11 @@ def parse_template(text: str, path: str, report: Report) -> Template | None:
     ok = True
     # Each "{{" up to the first "}}" after it, found with str.find: linear even in
     # "{{{{{{..." (a lazy regular expression rescans the rest for every unclosed "{{").
-    while (start := text.find("{{", pos)) >= 0 and (end := text.find("}}", start + 2)) >= 0:
+    while True:
+        start = text.find("{{", pos)
+        end = text.find("}}", start + 2) if start >= 0 else -1
+        if end < 0:
+            break
         if start > pos:
             parts.append((False, text[pos:start]))
         name = text[start + 2 : end].strip()
