@@ -41,5 +41,4 @@ def test_hostile_documents_validate_without_a_crash_in_under_a_second_each() -> 
     assert report.crashes == []
     # CPU time of the validating thread: the machine may be shared, the work is not.
     assert report.slowest < 1.0, report.slowest_kind
-    assert report.percentile(99) < 0.25
     assert 0 < report.valid < report.count

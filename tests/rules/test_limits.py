@@ -378,3 +378,37 @@ def test_long_yaml_integers_are_refused_as_read(
             f"{tmp_path}/r.yaml: invalid YAML at line 4, column 19: {message} "
             "(integers go from -2^63 to 2^64-1, -9223372036854775808 to 18446744073709551615)"
         )
+
+
+def test_every_problem_is_one_line_whatever_the_keys_hold() -> None:
+    found = problems(
+        raw_rule(
+            when={"a\nb": {"eq": 1}, "c": 1},
+            actions=[{"kind": "send_email", "to": ["x\u2028y"], "subject": "{{a\nb}}"}],
+        )
+    )
+    assert all(len(line.splitlines()) == 1 for line in found)
+    assert "r1: when: a condition has exactly one key, got a\\nb, c" in found[0]
+
+
+def test_dense_yaml_files_are_refused_as_composed(tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text("name: [" + ",".join(["1"] * 200_000) + "]\n")
+    started = time.thread_time()
+    _, issues = read_definition_files([tmp_path])
+    assert time.thread_time() - started < 1.0
+    assert [str(i) for i in issues] == [
+        f"{tmp_path}/r.yaml: refused: the file has more than 100,000 values (split it into "
+        "several files)"
+    ]
+
+
+def test_the_alias_budget_is_per_file_not_per_document(tmp_path: Path) -> None:
+    one = _laughs(5)  # 9**5 = 59,049 strings
+    (tmp_path / "r.yaml").write_text(one + "---\n" + one)
+    _, issues = read_definition_files([tmp_path])
+    (issue,) = issues
+    assert "YAML aliases expand the document by more than 100,000 values" in str(issue)
+    (tmp_path / "r.yaml").write_text(one)
+    found, issues = read_definition_files([tmp_path])
+    assert issues == []
+    assert len(found) == 1

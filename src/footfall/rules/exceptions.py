@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from footfall.errors import FootfallError
 
 __all__ = ["RuleError", "RuleIssue", "RuleValidationError"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +33,14 @@ class RuleIssue:
     source: str | None = None
 
     def __str__(self) -> str:
-        if self.path:
-            return f"{self.rule_id}: {self.path}: {self.message}"
-        return f"{self.rule_id}: {self.message}"
+        text = (
+            f"{self.rule_id}: {self.path}: {self.message}"
+            if self.path
+            else f"{self.rule_id}: {self.message}"
+        )
+        # One problem, one line: line breaks and other control characters from a rule's
+        # keys or values are escaped.
+        return text if text.isprintable() else _CONTROL.sub(_escape, text)
 
     def located(self) -> str:
         """The message followed by where the rule came from, for command-line output."""

@@ -428,8 +428,9 @@ def run_rule_fuzz(documents: Iterator[tuple[str, str, bytes]]) -> FuzzReport:
                 if not issues:
                     report.valid += 1
                 for issue in issues:
-                    if not str(issue).strip():
-                        raise AssertionError(f"an empty problem message: {issue!r}")
+                    line = issue.located()
+                    if not line.strip() or len(line.splitlines()) != 1:
+                        raise AssertionError(f"a problem not on one line: {issue!r}")
             except Exception:  # noqa: BLE001 - anything else is what the fuzzer looks for
                 report.crashes.append(f"{kind} {path.name}: {traceback.format_exc(limit=-3)}")
             cpu = time.thread_time() - cpu

@@ -4,6 +4,7 @@ Validation runs on whatever a file or the ``rules`` topic holds. These limits ke
 time and memory proportional to a small, fixed budget whatever the input:
 
 - a file is read only up to :data:`MAX_FILE_BYTES` (1 MiB);
+- a YAML file holds at most :data:`MAX_FILE_NODES` values as written;
 - a YAML document may use anchors and aliases (``&name`` / ``*name``, merge keys
   ``<<: *name``), but expanding its aliases adds at most :data:`MAX_ALIAS_VALUES` values
   to it, and it nests at most :data:`MAX_NESTING` levels; an alias inside the value it
@@ -29,6 +30,7 @@ __all__ = [
     "INT_MIN",
     "MAX_ALIAS_VALUES",
     "MAX_FILE_BYTES",
+    "MAX_FILE_NODES",
     "MAX_NESTING",
     "MAX_PATTERN_CHARS",
     "MAX_RULE_VALUES",
@@ -40,6 +42,8 @@ __all__ = [
 
 #: A rule file is refused beyond this many bytes (1 MiB).
 MAX_FILE_BYTES = 1024 * 1024
+#: Values (nodes) of one YAML file as written, aliases not expanded.
+MAX_FILE_NODES = 100_000
 #: Values the aliases of one YAML document may add when expanded.
 MAX_ALIAS_VALUES = 100_000
 #: Values of one rule (lists, objects, keys and scalars, aliases expanded).

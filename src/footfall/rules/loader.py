@@ -7,10 +7,11 @@ mapping is an error rather than silently overriding). A document holds one objec
 list of objects.
 
 Hostile files are refused before they cost time or memory (:mod:`footfall.rules.limits`):
-a file is read up to 1 MiB, and a YAML document is measured as composed, before any
-value is built -- anchors and aliases (merge keys included) are allowed, but an alias
-inside the value it names, a document nesting deeper than 100 levels, or one whose
-aliases add more than 100,000 values when expanded ("billion laughs") is refused.
+a file is read up to 1 MiB, a YAML file composes at most 100,000 values, and each YAML
+document is measured as composed, before any value is built -- anchors and aliases
+(merge keys included) are allowed, but an alias inside the value it names, a document
+nesting deeper than 100 levels, or a file whose aliases add more than 100,000 values when
+expanded ("billion laughs") is refused.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from footfall.rules.limits import (
     INT_MIN,
     MAX_ALIAS_VALUES,
     MAX_FILE_BYTES,
+    MAX_FILE_NODES,
     MAX_NESTING,
 )
 
@@ -51,19 +53,36 @@ class _RefusedDocument(yaml.YAMLError):
 class _StrictLoader(_BaseLoader):  # type: ignore[misc]
     """A safe YAML loader that rejects duplicate keys in a mapping and hostile documents."""
 
+    _nodes = 0  # nodes composed from this file so far (one loader reads one file)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # Called for (almost) every node as the file is composed: counting here stops a
+        # dense file before its nodes cost more than a fraction of a second.
+        self._nodes += 1
+        if self._nodes > MAX_FILE_NODES:
+            raise _RefusedDocument(
+                f"the file has more than {MAX_FILE_NODES:,} values (split it into several files)",
+                None,
+            )
+        return super().resolve(kind, value, implicit)
+
+    _expanded = 0  # values the aliases of this file's documents add, so far
+
     def construct_document(self, node: yaml.Node) -> Any:
-        _measure(node)
+        self._expanded += _measure(node, MAX_ALIAS_VALUES - self._expanded)
         return super().construct_document(node)
 
 
-def _measure(root: yaml.Node) -> None:
+def _measure(root: yaml.Node, budget: int) -> int:
     """Refuse a composed document that is cyclic, too deep or too large once expanded.
 
     An alias is the very node it names, so the document is a graph of shared nodes; its
     size with aliases expanded is computed once per node (depth first, no recursion),
     in time proportional to the file, not to the expansion. What aliases add beyond the
     distinct nodes is bounded, so building and validating the document costs time
-    proportional to the file plus at most :data:`MAX_ALIAS_VALUES` values.
+    proportional to the file plus at most :data:`MAX_ALIAS_VALUES` values. Returns what
+    the aliases add (an alias of a scalar counts as a value of its own: it takes bytes in
+    the file); refuses beyond ``budget``.
     """
     scalar = yaml.ScalarNode
     mapping = yaml.MappingNode
@@ -96,7 +115,7 @@ def _measure(root: yaml.Node) -> None:
             # ``distinct`` counts the nodes measured so far (scalars once per use, which
             # only lowers the estimate): the subtree holds at most that many distinct
             # nodes, so ``size - distinct`` is at most what its aliases add.
-            if size - distinct > MAX_ALIAS_VALUES:
+            if size - distinct > budget:
                 raise _RefusedDocument(
                     f"YAML aliases expand the document by more than {MAX_ALIAS_VALUES:,} "
                     "values (each use of an alias counts its value again)",
@@ -120,6 +139,9 @@ def _measure(root: yaml.Node) -> None:
         stack.extend(
             (child, False) for child in reversed(children) if child.__class__ is not scalar
         )
+    if root.__class__ is scalar:
+        return 0
+    return max(0, done[id(root)][0] - distinct)
 
 
 def _construct_mapping(
