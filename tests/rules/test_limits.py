@@ -412,3 +412,17 @@ def test_the_alias_budget_is_per_file_not_per_document(tmp_path: Path) -> None:
     found, issues = read_definition_files([tmp_path])
     assert issues == []
     assert len(found) == 1
+
+
+def test_profile_files_share_the_loader_and_its_limits(tmp_path: Path) -> None:
+    from footfall.profiles import DefinitionError, load_profiles
+
+    (tmp_path / "p.yaml").write_text(
+        "id: admin\n" + _laughs(8) + "emails: [*l7,*l7,*l7,*l7,*l7,*l7,*l7,*l7,*l7]\n"
+    )
+    started = time.perf_counter()
+    with pytest.raises(DefinitionError) as caught:
+        load_profiles([tmp_path])
+    assert time.perf_counter() - started < 1.0
+    (issue,) = caught.value.issues
+    assert "YAML aliases expand the document by more than 100,000 values" in str(issue)
