@@ -157,6 +157,9 @@ async def _drill(args: argparse.Namespace, directory: Path) -> Verdict | None:
         partitions=options.partitions,
     )  # fmt: skip
     _print(args, verdict, expected.command_line, stats, memory, faults, started)
+    kept = verdict.failed or args.keep
+    print(f"  work directory: {directory} ({'kept' if kept else 'removed'})")
+    print(verdict.last_line(), flush=True)  # the last line, for scripts
     return verdict
 
 
@@ -242,7 +245,6 @@ def _print(
     for line in verdict.lost_executions[:20]:
         print(f"  lost execution: {line}")
     print(f"  simulated with: {command_line}")
-    print(verdict.last_line(), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,7 +262,6 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"the drill could not run: {exc}")
         return 2
     if verdict is None or verdict.failed or args.keep:
-        _say(f"kept {directory}")
         return 1 if verdict is None or verdict.failed else 0
     shutil.rmtree(directory, ignore_errors=True)
     return 0
