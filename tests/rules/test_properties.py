@@ -98,7 +98,10 @@ def _compile(raw: Any) -> None:
     except RuleValidationError as exc:
         assert exc.issues
         for issue in exc.issues:
-            assert str(issue).startswith(f"{issue.rule_id}: ")
+            line = str(issue)
+            assert len(line.splitlines()) == 1  # control characters escaped
+            if issue.rule_id.isprintable():
+                assert line.startswith(f"{issue.rule_id}: ")
     else:
         assert rule.id == raw["id"]
 
