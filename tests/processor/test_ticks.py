@@ -21,3 +21,9 @@ def test_tick_messages_round_trip() -> None:
 def test_bad_tick_messages_are_refused(data: bytes) -> None:
     with pytest.raises(ValueError):
         decode_tick(data)
+
+
+@pytest.mark.parametrize("time", [0, -5, float("inf"), 7_258_118_400.0, 1e300])
+def test_a_tick_outside_the_accepted_time_range_is_unreadable(time: float) -> None:
+    with pytest.raises(ValueError):
+        decode_tick(b'{"time": %s}' % (b"1e999" if time == float("inf") else repr(time).encode()))

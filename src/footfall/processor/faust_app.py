@@ -21,12 +21,13 @@ import contextlib
 import logging
 import time as _time
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import faust
 import faust.streams as faust_streams
+from faust.types import TP
 
 from footfall.processor.handling import (
     CHAT_EVENTS,
@@ -40,7 +41,14 @@ from footfall.processor.partitioning import partition_for
 from footfall.processor.ticks import Tick, encode_tick, next_tick_time
 from footfall.settings import Settings
 
-__all__ = ["FaustWiring", "InputMessage", "ProcessorApp", "create_app", "internal_topics"]
+__all__ = [
+    "FaustWiring",
+    "InputMessage",
+    "ProcessorApp",
+    "create_app",
+    "internal_topics",
+    "lag_probe",
+]
 
 log = logging.getLogger(__name__)
 
@@ -335,6 +343,39 @@ async def batches(
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
+
+
+def lag_probe(
+    app: faust.App, topics: Mapping[str, str], read_to: Mapping[tuple[str, int], int]
+) -> Callable[[int], bool]:
+    """``behind(partition)``: whether the app's consumer has unread messages of ``topics``
+    (full name -> short name) on that partition.
+
+    Compares Kafka's high watermark, as last fetched, with the offset after the last
+    message the agent handled (``read_to``, by short name) or, before the first one,
+    with the offset Faust last committed. Unknown (not fetched yet, not assigned) counts
+    as not behind.
+    """
+
+    def behind(partition: int) -> bool:
+        consumer = app.consumer
+        committed = getattr(consumer, "_committed_offset", {})  # Faust's own bookkeeping
+        for full, short_name in topics.items():
+            tp = TP(full, partition)
+            try:
+                high = consumer.highwater(tp)
+            except Exception:  # noqa: BLE001, S112 - not assigned (any more): nothing to wait for
+                continue
+            if high is None:
+                continue
+            position = read_to.get((short_name, partition))
+            if position is None:
+                position = committed.get(tp)
+            if (position or 0) < high:
+                return True
+        return False
+
+    return behind
 
 
 def shorten_fetch_wait(app: faust.App, wait_ms: int) -> None:

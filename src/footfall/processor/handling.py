@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time as _time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,12 +24,27 @@ from footfall.kafka_clients import MAX_RECORD_BYTES
 from footfall.processor.dead_letters import dead_letter
 from footfall.processor.metrics import ProcessorMetrics
 from footfall.processor.online_index import OnlineIndex
-from footfall.processor.ticks import decode_tick
+from footfall.processor.tick_marks import (
+    MAX_HOLD,
+    HeldTicks,
+    catch_up_times,
+    decode_mark,
+    encode_mark,
+    mark_key,
+)
+from footfall.processor.ticks import Tick, decode_tick
 
 if TYPE_CHECKING:
     from footfall.processor.faust_app import InputMessage
 
-__all__ = ["Outgoing", "StateTable", "StepResult", "VisitorStep", "group_throttled"]
+__all__ = [
+    "Outgoing",
+    "StateTable",
+    "StepResult",
+    "TickOrder",
+    "VisitorStep",
+    "group_throttled",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +64,21 @@ class StateTable(Protocol):
     def __setitem__(self, key: str, value: bytes) -> None: ...
 
     def __delitem__(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class TickOrder:
+    """How the visitor agent orders ticks (see :mod:`footfall.processor.tick_marks`).
+
+    ``behind(partition)`` says whether events of the partition that were in Kafka when
+    asked are still unread; ``clock`` is the wall clock (for how long a tick was held).
+    """
+
+    interval: float
+    catch_up: int
+    partitions: int
+    behind: Callable[[int], bool]
+    clock: Callable[[], float] = _time.time
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +110,7 @@ class VisitorStep:
         max_event_bytes: int,
         full_topic: dict[str, str],
         skip_quiet: bool = True,
+        ticks: TickOrder | None = None,
     ) -> None:
         self.engine = engine
         self.table = table
@@ -90,6 +121,11 @@ class VisitorStep:
         self.last_tick: dict[int, float] = {}
         #: pass over the visitors a tick would not change (see Engine.quiet_span)
         self.skip_quiet = skip_quiet
+        #: missed ticks run late, ticks held for older events (None: every tick as read)
+        self.ticks = ticks
+        self.held = HeldTicks()
+        #: per (short topic, partition): the offset after the last message handled
+        self.read_to: dict[tuple[str, int], int] = {}
 
     def handle_batch(self, batch: Sequence[InputMessage]) -> list[Outgoing]:
         """Handle messages in order; a message that breaks the step is dead-lettered.
@@ -108,7 +144,22 @@ class VisitorStep:
                     m.topic, m.partition, m.offset, m.key, m.value, "processing_error", error
                 )
             out.extend(self._fit(result.outgoing, m))
+        out.extend(self._release_held())
         return group_throttled(out)
+
+    def _release_held(self) -> list[Outgoing]:
+        """Run the held ticks of partitions that have caught up (or waited long enough)."""
+        ticks = self.ticks
+        if ticks is None:
+            return []
+        out: list[Outgoing] = []
+        for partition in self.held.partitions():
+            oldest = self.held.by_partition[partition][0]
+            if ticks.behind(partition) and ticks.clock() - oldest.sent_at < MAX_HOLD:
+                continue
+            for tick in self.held.release(partition):
+                out.extend(self._run_tick(partition, tick))
+        return out
 
     def _fit(self, outgoing: list[Outgoing], m: InputMessage) -> list[Outgoing]:
         """``outgoing`` with every message Kafka would refuse (over
@@ -137,6 +188,7 @@ class VisitorStep:
         """Handle one message of ``topic`` (a short name) at ``partition``/``offset``."""
         if topic == TICKS:
             return self._tick(partition, value)
+        self.read_to[(topic, partition)] = offset + 1
         self.metrics.inputs += 1
         try:
             if value is None:
@@ -182,13 +234,51 @@ class VisitorStep:
         except ValueError:
             log.warning("ignoring an unreadable tick message on partition %d", partition)
             return StepResult([], "tick")
-        if tick.time <= self.last_tick.get(partition, float("-inf")):
-            return StepResult([], "tick")  # already evaluated (a tick re-sent or re-read)
+        ticks = self.ticks
+        if ticks is not None and tick.time > ticks.clock() + max(60.0, 2 * ticks.interval):
+            # ticks come from the leader's wall clock: one from the future would make
+            # every real tick look already evaluated
+            log.warning("ignoring a tick from the future on partition %d: %s", partition, tick)
+            return StepResult([], "tick")
+        if (
+            ticks is not None
+            and (self.held.holding(partition) or ticks.behind(partition))
+            and ticks.clock() - tick.sent_at < MAX_HOLD
+        ):
+            # events older than the tick may still wait in Kafka: run it after them
+            self.held.hold(partition, tick)
+            self.metrics.events_in.labels("tick:held").inc()
+            return StepResult([], "tick")
+        return StepResult(self._run_tick(partition, tick), "tick")
+
+    def _run_tick(self, partition: int, tick: Tick) -> list[Outgoing]:
+        """Evaluate the partition's due visitors at ``tick`` (after the aligned ticks
+        missed since the partition's last one, see :mod:`.tick_marks`)."""
+        ticks = self.ticks
+        last = self.last_tick.get(partition)
+        if last is None and ticks is not None:
+            last = decode_mark(self.table.get(mark_key(partition, ticks.partitions)))
+        if last is not None and tick.time <= last:
+            return []  # already evaluated (a tick re-sent or re-read)
+        times = [tick.time]
+        if ticks is not None:
+            missed = catch_up_times(last, tick.time, ticks.interval, ticks.catch_up)
+            if missed:
+                self.metrics.events_in.labels("tick:missed").inc(len(missed))
+                times = [*missed, tick.time]
         self.last_tick[partition] = tick.time
         self.metrics.events_in.labels("tick").inc()
         self.metrics.tick_lag.set(max(0.0, _time.time() - tick.time))
         out: list[Outgoing] = []
-        at = tick.time
+        for at in times:
+            out.extend(self._evaluate_at(partition, at))
+        if ticks is not None:
+            self.table[mark_key(partition, ticks.partitions)] = encode_mark(tick.time)
+        self.metrics.online_visitors.set(self.index.listed())
+        return out
+
+    def _evaluate_at(self, partition: int, at: float) -> list[Outgoing]:
+        out: list[Outgoing] = []
         holds = self.engine.span_holds
         online = self.index.count(partition)
         visitors = (
@@ -203,10 +293,9 @@ class VisitorStep:
             if stored is None:
                 self.index.mark(partition, visitor_id, False)
                 continue
-            outcome = self.engine.handle_tick(VisitorState.from_bytes(stored), tick.time)
+            outcome = self.engine.handle_tick(VisitorState.from_bytes(stored), at)
             out.extend(self._apply(partition, visitor_id, outcome, stored))
-        self.metrics.online_visitors.set(self.index.listed())
-        return StepResult(out, "tick")
+        return out
 
     def _apply(
         self, partition: int, visitor_id: str, outcome: Outcome, stored: bytes | None = None

@@ -33,15 +33,17 @@ from footfall.processor.faust_app import (
     ProcessorApp,
     create_app,
     internal_topics,
+    lag_probe,
     shorten_fetch_wait,
 )
-from footfall.processor.handling import Outgoing, VisitorStep
+from footfall.processor.handling import Outgoing, TickOrder, VisitorStep
 from footfall.processor.metrics import ProcessorMetrics
 from footfall.processor.online_index import OnlineIndex
 from footfall.processor.partitioning import partition_for
 from footfall.processor.publishing import publish_until_acknowledged
 from footfall.processor.rule_book import RuleBook
 from footfall.processor.throttling import ThrottleStep
+from footfall.processor.tick_marks import catch_up_limit, is_mark_key
 from footfall.processor.web import build_web_app
 from footfall.processor.who_is_on import visitor_row
 from footfall.reconnect import start_when_reachable
@@ -223,13 +225,23 @@ class Processor:
         self.visitors = TextKeyTable(parts.visitors)
         tables["visitors"] = BatchTable(self.visitors)
         tables["marks"] = BatchTable(TextKeyTable(parts.marks))
+        settings = self.settings
         self._visitor_step = VisitorStep(
             self.engine,
             tables["visitors"],
             self.index,
             self.metrics,
-            max_event_bytes=self.settings.max_event_bytes,
+            max_event_bytes=settings.max_event_bytes,
             full_topic=full,
+        )
+        events = {full[name]: name for name in ("visitor-events", "chat-events", "control")}
+        self._visitor_step.ticks = TickOrder(
+            interval=settings.tick,
+            catch_up=catch_up_limit(
+                settings.tick, settings.idle_timeout, settings.invitation_timeout
+            ),
+            partitions=settings.partitions,
+            behind=lag_probe(parts.app, events, self._visitor_step.read_to),
         )
         self._throttle_step = ThrottleStep(tables["marks"], self.metrics)
         return parts
@@ -271,8 +283,19 @@ class Processor:
             return
         active = self._active_partitions()
         partitions = self.settings.partitions
+        step = self._visitor_step
+        if step is not None:
+            # a partition owned before may have moved on elsewhere: its tick mark and
+            # positions are read again; ticks held for partitions now elsewhere are theirs
+            step.last_tick.clear()
+            step.read_to.clear()
+            for partition in step.held.partitions():
+                if partition not in active:
+                    step.held.drop(partition)
         entries = []
         for key, value in self.visitors.items():
+            if is_mark_key(key):
+                continue
             partition = partition_for(key.encode(), partitions)
             if partition in active:
                 state = VisitorState.from_bytes(value)

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 import orjson
 
-__all__ = ["Tick", "decode_tick", "encode_tick", "next_tick_time", "tick_time"]
+__all__ = ["MAX_TICK_TIME", "Tick", "decode_tick", "encode_tick", "next_tick_time", "tick_time"]
+
+#: 2200-01-01T00:00:00Z, the end of the accepted time range of events.
+MAX_TICK_TIME = 7_258_118_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,5 +44,7 @@ def decode_tick(data: bytes) -> Tick:
     obj = orjson.loads(data)
     if not isinstance(obj, dict) or not isinstance(obj.get("time"), int | float):
         raise ValueError("a tick message is a JSON object with a numeric 'time'")
+    if not 0 < obj["time"] < MAX_TICK_TIME:
+        raise ValueError("a tick's 'time' is epoch seconds before 2200-01-01")
     sent_at = obj.get("sent_at")
     return Tick(float(obj["time"]), float(sent_at) if isinstance(sent_at, int | float) else 0.0)
