@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
@@ -89,5 +90,8 @@ def test_what_counts_as_an_unreachable_broker() -> None:
     assert broker_unreachable(KafkaConnectionError("x"))
     assert broker_unreachable(ConnectionRefusedError())
     assert broker_unreachable(TimeoutError())
+    assert broker_unreachable(socket.gaierror(-2, "Name or service not known"))
+    assert not broker_unreachable(FileNotFoundError(2, "No such file or directory"))
+    assert not broker_unreachable(PermissionError(13, "Permission denied"))
     assert not broker_unreachable(TopicAuthorizationFailedError())
     assert not broker_unreachable(ValueError("bad"))

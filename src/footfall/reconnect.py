@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 
 from aiokafka.errors import KafkaConnectionError, KafkaError
@@ -27,7 +28,9 @@ LONGEST_PAUSE = 30.0
 
 def broker_unreachable(exc: BaseException) -> bool:
     """Whether ``exc`` means the broker could not be reached or answered too late."""
-    if isinstance(exc, KafkaConnectionError | OSError | TimeoutError):
+    # socket-level failures only: a missing state directory or an unreadable key file
+    # is an OSError too, and waiting for the broker cannot cure it
+    if isinstance(exc, KafkaConnectionError | ConnectionError | socket.gaierror | TimeoutError):
         return True
     return isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))
 
