@@ -93,3 +93,30 @@ def test_pending_invitations_of_a_visitor_who_left_still_time_out() -> None:
     fired = d.tick(at(200))
     assert [c.rule.id for c in fired] == ["on-ignored"]
     assert not d.states["v1"].online
+
+
+def test_chat_status_follows_the_chat_events_order_not_the_page_views() -> None:
+    # chat events come on a topic of their own: a page view can be read before an
+    # older chat_ended, which must still end the chat
+    d = drive()
+    d.send(
+        page_view("v1", at(0)),
+        chat("chat_started", "v1", at(10), chat_id="c1"),
+        page_view("v1", at(30)),
+        chat("chat_ended", "v1", at(20), chat_id="c1"),
+    )
+    assert d.states["v1"].chat_status == "ended"
+    # an older chat event read after a newer one changes no status
+    d.send(chat("chat_message", "v1", at(15), chat_id="c1", sender="agent", text="hello"))
+    assert d.states["v1"].chat_status == "ended"
+
+
+def test_a_state_from_before_the_chat_clock_loads_and_follows_it() -> None:
+    d = drive()
+    d.send(page_view("v1", at(0)), chat("chat_started", "v1", at(10), chat_id="c1"))
+    stored = d.states["v1"].to_dict()
+    stored.pop("chat_at")
+    from footfall.engine.state import VisitorState
+
+    old = VisitorState.from_dict(stored)
+    assert old.chat_at is None and old.chat_status == "chatting"

@@ -89,7 +89,7 @@ _COUNTERS = (
     "invites_rejected",
     "invites_ignored",
 )
-_TIMES = ("invitation_last_sent", "first_chat_at", "last_chat_at")
+_TIMES = ("invitation_last_sent", "first_chat_at", "last_chat_at", "chat_at")
 #: When the visitor was last purged / removed (see :meth:`VisitorState.is_tombstone`).
 _FENCES = ("purged_at", "removed_at")
 _OPTIONAL = (
@@ -146,6 +146,7 @@ class VisitorState:
         "_tick_facts",
         "agent",
         "browser",
+        "chat_at",
         "chat_id",
         "chat_status",
         "country",
@@ -243,6 +244,8 @@ class VisitorState:
         self.invites_ignored = 0
         self.invitation_last_sent: float | None = None
         self.first_chat_at: float | None = None
+        #: the time of the latest chat event applied in chat order (see transitions._chat)
+        self.chat_at: float | None = None
         self.last_chat_at: float | None = None
         # purge and remove: the time of the last purge while it is remembered, of the
         # last remove until a session starts again

@@ -164,6 +164,13 @@ def _chat(state: VisitorState, event: Event, in_order: bool, windows: Mapping[st
     kind = event.type
     if event.site is not None and (in_order or state.site is None):
         state.site = event.site
+    # The chat status follows the chat events' own order: they come on a topic of their
+    # own, so a page view read before an older chat_ended must not leave the visitor
+    # "chatting" (the time of the latest chat event applied in order is kept).
+    chat_at = state.chat_at
+    in_order = chat_at is None or t >= chat_at
+    if in_order:
+        state.chat_at = t
     fresh = kind in ("chat_invited", "chat_started") or (
         event.chat_id is not None and event.chat_id != state.chat_id
     )
