@@ -31,7 +31,8 @@ RUN python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["p
 FROM deps AS build
 COPY setup.py README.md ./
 COPY src ./src
-RUN FOOTFALL_COMPILE=1 pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheel .
+RUN FOOTFALL_COMPILE=1 pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheel . \
+    && cd /wheel && sha256sum footfall-*.whl > /footfall-wheel.sha256
 
 FROM ${PYTHON_IMAGE} AS image
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -43,6 +44,9 @@ RUN --mount=type=bind,from=deps,source=/deps,target=/deps \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/footfall --create-home footfall \
     && mkdir -p /var/lib/footfall/state /var/lib/footfall/logs /var/lib/footfall/sinks \
     && chown -R footfall:footfall /var/lib/footfall
+# the wheel's checksum (a few bytes) ties the next layer to the wheel's content: some
+# builders (buildah) leave the sources of a bind mount out of their layer cache
+COPY --from=build /footfall-wheel.sha256 /usr/local/share/footfall/wheel.sha256
 RUN --mount=type=bind,from=build,source=/wheel,target=/wheel \
     pip install --no-cache-dir --no-index --no-deps /wheel/footfall-*.whl
 COPY examples /opt/footfall/examples

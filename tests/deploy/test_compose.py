@@ -234,7 +234,12 @@ def test_dependency_layers_survive_a_code_edit_and_no_wheel_stays_in_the_image()
     assert "COPY src ./src" in " ".join(stages["build"])
     image = stages["image"]
     copies = [s for s in image if s.startswith("COPY")]
-    assert all("--from" not in c for c in copies), "no wheels copied into a layer"
+    # no wheel copied into a layer: only its checksum, which keys the install layer
+    assert [c for c in copies if "--from" in c] == [
+        "COPY --from=build /footfall-wheel.sha256 /usr/local/share/footfall/wheel.sha256"
+    ]
+    checksum = image.index(next(c for c in copies if "--from" in c))
+    assert "--mount=type=bind,from=build" in image[checksum + 1]
     installs = [s for s in image if "pip install" in s]
     assert len(installs) == 2
     assert "--mount=type=bind,from=deps" in installs[0]  # kept while pyproject.toml is
