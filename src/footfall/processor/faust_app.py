@@ -27,6 +27,7 @@ from typing import Any
 
 import faust
 import faust.streams as faust_streams
+from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from footfall.processor.handling import (
@@ -38,6 +39,7 @@ from footfall.processor.handling import (
     Outgoing,
 )
 from footfall.processor.partitioning import partition_for
+from footfall.processor.positions import Admission, InputPositions
 from footfall.processor.ticks import Tick, encode_tick, next_tick_time
 from footfall.settings import Settings
 
@@ -148,6 +150,77 @@ def _writing_partition(partition: int) -> Iterator[None]:
         faust_streams._current_event.reset(token)
 
 
+class _ReadOffsets(dict[TP, int | None]):
+    """Faust's consumer's read offsets (below which it drops what it fetches again), where
+    a pinned partition's offset stays at the pin, so that a seek back is read again whole
+    even while messages fetched before it are still being handed on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pinned: dict[TP, int] = {}
+
+    def __missing__(self, key: TP) -> None:
+        return None
+
+    def __setitem__(self, key: TP, value: int | None) -> None:
+        pin = self.pinned.get(key)
+        if pin is not None and (value is None or value > pin):
+            value = pin
+        super().__setitem__(key, value)
+
+
+class _InOrderConsumer(faust_aiokafka.Consumer):
+    """Faust's consumer, committing no offset that the agents did not handle.
+
+    Faust records the offsets a stream jumps over as a "gap" and commits past them;
+    around a rebalance it jumps over messages it fetched and then dropped. And its
+    streams acknowledge the messages read before a rebalance that they drop. Here
+    neither counts: the agents keep their partitions in order themselves
+    (:mod:`footfall.processor.positions`), seek back with :meth:`seek_back` and report
+    the offsets Kafka holds no message at with :meth:`confirm_gap`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_offset = self._pinnable = _ReadOffsets()
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        return None
+
+    def ack(self, message: Any) -> bool:
+        read_in = getattr(message, "generation_id", None)
+        if read_in is not None and read_in != self.app.consumer_generation_id:
+            # read before the latest rebalance (Faust's streams acknowledge such messages
+            # as they drop them): whoever owns the partition now reads it again
+            return False
+        return bool(super().ack(message))
+
+    async def confirm_gap(self, tp: TP, first: int, end: int) -> None:
+        """No message at offsets ``first`` up to ``end`` (excluded) of ``tp``."""
+        await super()._add_gap(tp, first, end - 1)
+
+    async def seek_back(self, tp: TP, offset: int) -> None:
+        """Read ``tp`` again from ``offset``, every message, until :meth:`release`."""
+        self._pinnable.pinned[tp] = offset
+        await self.seek(tp, offset)
+
+    def release(self, tp: TP) -> None:
+        self._pinnable.pinned.pop(tp, None)
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        self._pinnable.pinned.clear()
+        await super().on_partitions_revoked(revoked)
+
+
+class _InOrderTransport(faust_aiokafka.Transport):
+    Consumer = _InOrderConsumer
+
+
+class _ProcessorFaustApp(faust.App):
+    def _new_transport(self) -> Any:
+        return _InOrderTransport(self.conf.broker_consumer, self)
+
+
 @dataclass(frozen=True)
 class ProcessorApp:
     """The Faust app and the tables the processor reads outside the agents."""
@@ -215,7 +288,7 @@ def create_app(
         "value_serializer": "raw",
     }
     config.update(options)
-    app = faust.App(f"{settings.topic_prefix}processor", **config)
+    app = _ProcessorFaustApp(f"{settings.topic_prefix}processor", **config)
 
     def raw_topic(*names: str) -> Any:
         return app.topic(
@@ -251,8 +324,44 @@ def create_app(
 
     publish = wiring.publish  # every output acknowledged before the state is written
 
-    async def visitor_batch(manual: Any, events: list[Any]) -> None:
+    async def in_order(positions: InputPositions, fetched: list[Any]) -> list[Any]:
+        """The events of ``fetched`` to handle (see :mod:`.positions`); a hole seeks back."""
+        consumer = app.consumer
+        assert isinstance(consumer, _InOrderConsumer)
+        committed = getattr(consumer, "_committed_offset", {})  # Faust's own bookkeeping
+        current = app.consumer_generation_id
+        events = []
+        for event in fetched:
+            m = event.message
+            before = positions.expected(m.topic, m.partition)
+            seeking = positions.seeking(m.topic, m.partition)
+            admission = positions.admit(
+                m.topic, m.partition, m.offset,
+                read_in=m.generation_id, current=current, committed=committed.get(m.tp),
+            )  # fmt: skip
+            if admission is Admission.HANDLE:
+                if seeking:
+                    consumer.release(m.tp)
+                if before is not None and m.offset > before:
+                    await consumer.confirm_gap(m.tp, before, m.offset)
+                events.append(event)
+            elif admission is Admission.HOLE:
+                expected = positions.expected(m.topic, m.partition)
+                assert expected is not None
+                log.warning(
+                    "%s[%d]: read offset %d where %d was expected; reading again from %d",
+                    m.topic, m.partition, m.offset, expected, expected,
+                )  # fmt: skip
+                await consumer.seek_back(m.tp, expected)
+        return events
+
+    visitor_positions, throttle_positions = InputPositions(), InputPositions()
+
+    async def visitor_batch(manual: Any, fetched: list[Any]) -> None:
         started = _time.perf_counter()
+        events = await in_order(visitor_positions, fetched)
+        if not events:
+            return
         batch = [
             InputMessage(short.get(m.topic, m.topic), m.partition, m.offset, m.key, m.value)
             for m in (event.message for event in events)
@@ -263,7 +372,10 @@ def create_app(
             await manual.ack(event)
         wiring.observe(_time.perf_counter() - started)
 
-    async def throttle_batch(manual: Any, events: list[Any]) -> None:
+    async def throttle_batch(manual: Any, fetched: list[Any]) -> None:
+        events = await in_order(throttle_positions, fetched)
+        if not events:
+            return
         await publish(wiring.throttle_batch([event.message.value for event in events]))
         wiring.throttle_commit()
         for event in events:
