@@ -12,6 +12,7 @@ import pytest
 
 from footfall.admin.config_push import publish, rule_record
 from footfall.cli.main import main as footfall_main
+from footfall.engine.state import VisitorState
 from footfall.events import format_time
 from footfall.processor.service import Processor
 from footfall.processor.testing import TopicCollector, fast_options, produce
@@ -167,7 +168,12 @@ async def test_whos_on_ticks_control_and_endpoints(
             removed = [c for c in done if c["rule"]["id"] == "removed"]
             assert [c["visitor_id"] for c in removed] == ["a"]
             assert removed[0]["facts"]["hits"] == 1  # the state from before the removal
-            assert "b" not in processor.visitors
+            # a purge leaves only a tombstone: the id and the purge time, nothing else
+            stored = processor.visitors.get("b")
+            assert stored is not None
+            tombstone = VisitorState.from_bytes(stored)
+            assert tombstone.is_tombstone and tombstone.hits == 0
+            assert tombstone.to_dict().keys() <= {"visitor_id", "purged_at", "latest"}
             assert "a" in processor.visitors
 
             # the command line lists the same visitors, with the token of its settings
