@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/engine.py [--workload DIR] [--limit N] [--profile]
     PYTHONPATH=build/compiled .venv/bin/python benchmarks/engine.py ...   # the compiled core
 
-Generates the workload with /work/shared/bench/workload.py (or the script given by
---generator) into DIR when DIR has no rules.json/events.jsonl yet, then runs the same
+Writes the fixed workload (benchmarks/workload.py) into DIR when DIR has no
+rules.json/events.jsonl yet, then runs the same
 code path as ``footfall simulate`` (parsing, engine, ticks, invitation timeouts,
 per-rule throttle, feedback of invitations/remove/purge, command serialisation) and
 prints events/s, rule evaluations/s, commands emitted and memory per online visitor.

@@ -1,21 +1,30 @@
-"""Processor throughput and latency on a real local broker, against a raw Kafka pipe.
+"""Processor throughput, latency and recovery on a real local broker, in one run.
 
     .venv/bin/python benchmarks/processor.py [--workload DIR] [--limit N] [--partitions P]
 
-1. Generates the fixed workload (/work/shared/bench/workload.py, 1,000 rules, 200,000
-   events) into DIR if missing; starts a Kafka broker with footfall.devkafka; pushes the
-   rules; pre-loads the first N events (all by default) keyed by visitor id.
+1. Writes the fixed workload (benchmarks/workload.py: 1,000 rules, 200,000 events) into
+   DIR if missing; starts a Kafka broker with footfall.devkafka; pushes the rules;
+   pre-loads the first N events (all by default) keyed by visitor id.
 2. (a) raw pipe: one aiokafka consumer reads the events from the beginning, parses each
    with orjson and produces it to another topic: events/s from its first record.
-3. (b) the processor (one instance with the Faust settings `footfall processor` uses,
+3. (e) the engine alone on the same events, in a process of its own: the code path of
+   ``footfall simulate`` (no ticks: the processor runs without them here), events per
+   CPU second.
+4. (b) the processor (one instance with the Faust settings `footfall processor` uses,
    memory store unless --store, ticks off: the workload's times are in the past)
-   starts and works through the same events: events/s from its first
-   event handled to its last command written (per-rule throttled candidates decided
-   too), the ratio to (a), the same counting its start-up, and its CPU time.
-4. Latency: with the processor caught up, another process sends fresh page views at a
+   starts and works through the same events: events/s from its first event handled to
+   its last command written (per-rule throttled candidates decided too), the same
+   counting its start-up, and its CPU time. The ceiling of a processor that costs the
+   raw pipe's time plus the engine's per event is 1 / (1/a + 1/e); b / ceiling is how
+   close it comes.
+5. Latency: with the processor caught up, another process sends fresh page views at a
    fixed --rate events/s for --seconds seconds, matched by a rule that fires on each of
    them; event -> command latency is the command record's timestamp minus the event
    record's (both set by the producers on this machine): p50, p99 and max.
+6. Recovery (unless --no-recovery): the processor stops; its visitor table is filled
+   up to --recover-visitors visitors (states written to the changelog); a new instance
+   starts while probes arrive at --rate events/s: the time from its start until every
+   later second of probes has p99 <= 50 ms.
 """
 
 from __future__ import annotations
@@ -36,9 +45,11 @@ import orjson
 import fixed_workload
 from footfall.admin.config_push import publish, rule_record
 from footfall.devkafka import LocalKafka
+from footfall.engine.state import VisitorState
 from footfall.events import format_time
 from footfall.kafka_clients import make_consumer, make_producer
 from footfall.processor.faust_app import internal_topics
+from footfall.processor.partitioning import partition_for
 from footfall.processor.service import Processor
 from footfall.processor.testing import fast_options
 from footfall.processor.ticks import Tick, encode_tick
@@ -153,7 +164,9 @@ async def run_processor(
     return processor, ProcessorRun(first, handled, done, time.process_time() - cpu_started)
 
 
-def latency_in_child(settings: Settings, rate: int, seconds: float) -> list[float]:
+def latency_in_child(
+    settings: Settings, rate: int, seconds: float, wait: float = 30.0
+) -> list[tuple[float, float]]:
     """Run :func:`latency` in a process of its own, as a separate producer would be.
 
     In the processor's process the load generator would take event-loop and CPU time
@@ -161,15 +174,49 @@ def latency_in_child(settings: Settings, rate: int, seconds: float) -> list[floa
     """
     context = multiprocessing.get_context("spawn")
     with context.Pool(1) as pool:
-        waits: list[float] = pool.apply(_latency_sync, (settings, rate, seconds))
+        waits: list[tuple[float, float]] = pool.apply(
+            _latency_sync, (settings, rate, seconds, wait)
+        )
     return waits
 
 
-def _latency_sync(settings: Settings, rate: int, seconds: float) -> list[float]:
-    return asyncio.run(latency(settings, rate, seconds))
+def _latency_sync(
+    settings: Settings, rate: int, seconds: float, wait: float
+) -> list[tuple[float, float]]:
+    return asyncio.run(latency(settings, rate, seconds, wait))
 
 
-async def latency(settings: Settings, rate: int, seconds: float) -> list[float]:
+def engine_in_child(rules_path: Path, events_path: Path, limit: int) -> tuple[int, float]:
+    """(events, CPU seconds) of the engine alone on the events, in a process of its own."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        result: tuple[int, float] = pool.apply(_engine_alone, (rules_path, events_path, limit))
+    return result
+
+
+def _engine_alone(rules_path: Path, events_path: Path, limit: int) -> tuple[int, float]:
+    from footfall.cli.simulate import simulate_lines
+    from footfall.engine import EngineConfig
+    from footfall.heap import settle_heap
+    from footfall.simulation import Simulation
+
+    rules = compile_rules(load_rule_files([rules_path]))
+    settle_heap()
+    lines = events_path.read_text().splitlines()
+    if limit:
+        lines = lines[:limit]
+    # ticks so far apart that none falls inside the workload: the processor runs without
+    sim = Simulation(rules, EngineConfig(), 1e10)
+    started = time.process_time()
+    for command in simulate_lines(lines, sim):
+        command.to_json()
+    return len(lines), time.process_time() - started
+
+
+async def latency(
+    settings: Settings, rate: int, seconds: float, wait: float = 30.0
+) -> list[tuple[float, float]]:
+    """(send time, event -> command ms) of each probe whose command arrived."""
     actions = make_consumer(settings, settings.topic("actions"), group_id=None)
     await actions.start()
     await actions.seek_to_end()
@@ -216,7 +263,7 @@ async def latency(settings: Settings, rate: int, seconds: float) -> list[float]:
         for event_id, future in futures:
             metadata = await future
             sent[event_id] = metadata.timestamp
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + wait
         while len(got) < len(sent) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
     finally:
@@ -226,7 +273,7 @@ async def latency(settings: Settings, rate: int, seconds: float) -> list[float]:
     missing = len(sent) - len(got)
     if missing:
         print(f"warning: {missing} probe commands did not arrive", file=sys.stderr)
-    return [float(got[k] - sent[k]) for k in sent if k in got]
+    return [(sent[k] / 1000, float(got[k] - sent[k])) for k in sent if k in got]
 
 
 async def send_ticks(settings: Settings, every: float, *, once: bool = False) -> None:
@@ -247,6 +294,82 @@ async def send_ticks(settings: Settings, every: float, *, once: bool = False) ->
                 return
     finally:
         await producer.stop()
+
+
+def fill_state(template: VisitorState, visitor_id: str) -> bytes:
+    """``template`` (a state of the run), offline, as the state of ``visitor_id``."""
+    template.visitor_id = visitor_id
+    template.online = False
+    return template.to_bytes()
+
+
+async def fill_table(settings: Settings, visitors: int, template: bytes) -> int:
+    """Write ``visitors`` filler states (copies of ``template``, a state of the run) to
+    the visitor table's changelog, as a processor that had seen them would have."""
+    topic = f"{settings.topic_prefix}processor-visitors-changelog"
+    producer = make_producer(settings, linger_ms=20, max_batch_size=512 * 1024)
+    await producer.start()
+    state = VisitorState.from_bytes(template)
+    try:
+        pending = []
+        for n in range(visitors):
+            key = f"filler-{n:07d}".encode()
+            partition = partition_for(key, settings.partitions)
+            value = fill_state(state, key.decode())
+            pending.append(await producer.send(topic, value, key=key, partition=partition))
+            if len(pending) >= 10000:
+                await asyncio.gather(*pending)
+                pending = []
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return visitors
+
+
+async def recovery(
+    settings: Settings,
+    stored: int,
+    template: bytes,
+    visitors: int,
+    rate: int,
+    options: dict[str, Any],
+) -> None:
+    """A processor restarted with ``visitors`` visitors in its state (``stored`` there
+    already, the rest fillers): the time from its start until every later second of
+    probes has p99 <= 50 ms."""
+    await fill_table(settings, max(0, visitors - stored), template)
+    seconds = 25.0
+    loop = asyncio.get_running_loop()
+    probing = loop.run_in_executor(None, latency_in_child, settings, rate, seconds, 60.0)
+    await asyncio.sleep(2.0)  # the child's producer is up and probes flow
+    started = time.time()
+    processor = Processor(settings, ticks=False, faust_options=options)
+    await processor.start()
+    try:
+        ready = time.time() - started
+        probes = await probing
+    finally:
+        await processor.stop()
+    by_second: dict[int, list[float]] = {}
+    for sent, wait in probes:
+        if sent >= started:
+            by_second.setdefault(int(sent - started), []).append(wait)
+    caught_up = None
+    for second in sorted(by_second):
+        if all(percentile(by_second[s], 0.99) <= 50 for s in by_second if s >= second):
+            caught_up = second
+            break
+    last = max(by_second, default=0)
+    verdict = (
+        f"caught up after {caught_up} s (every later second p99 <= 50 ms, up to {last} s)"
+        if caught_up is not None and caught_up < last
+        else f"not caught up within {last} s"
+    )
+    print(
+        f"recovery with {visitors:,} visitors in the table ({stored:,} from the run): "
+        f"start() returned "
+        f"after {ready:.1f} s; probes at {rate:,} events/s from 2 s before the start: {verdict}"
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -284,6 +407,15 @@ async def main_async(a: argparse.Namespace) -> None:
         raw_seconds = await raw_pipe(settings, total)
         raw_rate = total / raw_seconds
         print(f"(a) raw pipe (consume, orjson parse, produce): {raw_rate:,.0f} events/s")
+        counted, engine_cpu = await asyncio.to_thread(
+            engine_in_child, rules_path, events_path, a.limit
+        )
+        engine_rate = counted / engine_cpu
+        ceiling = 1 / (1 / raw_rate + 1 / engine_rate)
+        print(
+            f"(e) engine alone (footfall simulate's path, no ticks): {engine_rate:,.0f} "
+            f"events per CPU second; ceiling 1/(1/a + 1/e) = {ceiling:,.0f} events/s"
+        )
 
         options = fast_options() if a.fast_commits else {}
         processor, run = await run_processor(settings, total, options)
@@ -299,6 +431,7 @@ async def main_async(a: argparse.Namespace) -> None:
                 f"{total / run.cpu:,.0f} events per CPU second"
             )
             metrics = processor.metrics
+            print(f"    b / ceiling = {proc_rate / ceiling:.2f}")
             print(
                 f"    commands: {sum(metrics.fired_by_rule.values()):,} "
                 f"({metrics.throttle_routed:,} candidates through the throttle topic)"
@@ -318,7 +451,7 @@ async def main_async(a: argparse.Namespace) -> None:
                 )
                 ticker = asyncio.create_task(send_ticks(settings, a.tick_every))
             try:
-                waits = await asyncio.to_thread(latency_in_child, settings, a.rate, a.seconds)
+                probes = await asyncio.to_thread(latency_in_child, settings, a.rate, a.seconds)
             finally:
                 if ticker is not None:
                     ticker.cancel()
@@ -336,6 +469,7 @@ async def main_async(a: argparse.Namespace) -> None:
                     f"{visits['evaluated']:,.0f} visitors evaluated, "
                     f"{visits['passed_over']:,.0f} passed over"
                 )
+            waits = [wait for _, wait in probes]
             if waits:
                 print(
                     f"latency at {a.rate:,} events/s for {a.seconds:.0f} s "
@@ -344,8 +478,13 @@ async def main_async(a: argparse.Namespace) -> None:
                     f"p99 {percentile(waits, 0.99):.0f} ms, "
                     f"max {max(waits):.0f} ms, mean {statistics.fmean(waits):.1f} ms"
                 )
+            states = sorted((v for _, v in processor.visitors.items()), key=len)
+            stored, template = len(states), states[len(states) // 2]
+            print(f"    {stored:,} visitors in the table; median state {len(template):,} bytes")
         finally:
             await processor.stop()
+        if a.recover_visitors:
+            await recovery(settings, stored, template, a.recover_visitors, a.rate, options)
     finally:
         await asyncio.to_thread(broker.stop)
 
@@ -373,6 +512,12 @@ def main() -> None:
     )
     ap.add_argument("--rate", type=int, default=2000, help="offered load for latency")
     ap.add_argument("--seconds", type=float, default=15.0, help="latency phase length")
+    ap.add_argument(
+        "--recover-visitors",
+        type=int,
+        default=100000,
+        help="visitors in the table at the restart, fillers added (0: no recovery phase)",
+    )
     a = ap.parse_args()
     fixed_workload.ensure(a)
     asyncio.run(main_async(a))

@@ -1,6 +1,6 @@
 """Rule matching throughput on the benchmark workload (SPEC §4; docs/performance.md).
 
-    python3 /work/shared/bench/workload.py --out /tmp/wl
+    .venv/bin/python benchmarks/workload.py --out /tmp/wl
     .venv/bin/python benchmarks/rules_matching.py /tmp/wl [--limit 200000] [--naive]
 
 Builds facts naively from the events (a dict of the latest page fields, session hits and
