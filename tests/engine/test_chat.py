@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from footfall.engine import Engine, EngineConfig
+from footfall.engine.state import VisitorState
 from footfall.testing import BASE_TIME, Driver, at, chat, page_view, rule, rules_of
 
 IGNORED = rule("on-ignored", event="live_chat_invitation_ignored")
@@ -116,7 +117,32 @@ def test_a_state_from_before_the_chat_clock_loads_and_follows_it() -> None:
     d.send(page_view("v1", at(0)), chat("chat_started", "v1", at(10), chat_id="c1"))
     stored = d.states["v1"].to_dict()
     stored.pop("chat_at")
-    from footfall.engine.state import VisitorState
-
     old = VisitorState.from_dict(stored)
     assert old.chat_at is None and old.chat_status == "chatting"
+
+
+def test_an_answer_given_in_time_counts_when_it_arrives_after_the_timeout() -> None:
+    # after a broker outage the answer reaches footfall after the tick that timed the
+    # invitation out; it was given before the deadline, so it counts and fires
+    d = drive()
+    d.send(page_view("v1", at(0)), chat("chat_invited", "v1", at(10), invitation_id="i1"))
+    assert [c.rule.id for c in d.tick(at(130))] == ["on-ignored"]
+    fired = d.send(chat("chat_invitation_accepted", "v1", at(12), invitation_id="i1"))
+    assert [c.rule.id for c in fired] == ["on-accepted"]
+    assert d.states["v1"].invites_accepted == 1
+    # once: a repeat of the answer (another event id) changes nothing
+    again = chat("chat_invitation_accepted", "v1", at(13), invitation_id="i1")
+    assert d.send(again) == []
+    assert d.states["v1"].invites_accepted == 1
+    assert VisitorState.from_dict(d.states["v1"].to_dict()).timed_out == {}
+
+
+def test_timed_out_invitations_are_remembered_in_the_state_bounded() -> None:
+    d = drive()
+    d.send(page_view("v1", at(0)))
+    for n in range(12):
+        d.send(chat("chat_invited", "v1", at(1 + n), invitation_id=f"i{n}"))
+    d.tick(at(200))
+    kept = VisitorState.from_bytes(d.states["v1"].to_bytes()).timed_out
+    assert list(kept) == [f"i{n}" for n in range(4, 12)]
+    assert kept["i11"] == BASE_TIME + 12 + 120

@@ -40,7 +40,7 @@ from footfall.engine.quiet import QuietSpan, quiet_span, span_holds, still_quiet
 from footfall.engine.state import VisitorState
 from footfall.engine.throttle import pass_mark, prune_marks
 from footfall.engine.timing import TickPlan
-from footfall.engine.transitions import apply_event, end_session, take_answer
+from footfall.engine.transitions import TIMED_OUT_KEPT, apply_event, end_session, take_answer
 from footfall.events import INVITATION_ANSWERS, CausedBy, Control, Event, format_time
 
 if TYPE_CHECKING:
@@ -437,6 +437,10 @@ class Engine:
         for key, (sent_at, caused) in due:
             del state.pending[key]
             state.mark_resolved(key)
+            timed_out = state.timed_out
+            timed_out[key] = sent_at + timeout
+            if len(timed_out) > TIMED_OUT_KEPT:
+                del timed_out[next(iter(timed_out))]
             # the sent time tells apart an invitation id reused after a purge
             short = key if len(key) <= _MAX_DERIVED_KEY else _short(key)
             event_id = f"timeout:{short}@{round(sent_at * 1000)}"

@@ -191,6 +191,7 @@ class VisitorState:
         "site",
         "started_at",
         "throttle",
+        "timed_out",
         "transcript",
         "user_agent",
         "visitor_id",
@@ -246,6 +247,9 @@ class VisitorState:
         self.first_chat_at: float | None = None
         #: the time of the latest chat event applied in chat order (see transitions._chat)
         self.chat_at: float | None = None
+        #: invitations the engine timed out, by key: their deadline (the last few; an
+        #: answer given before it that reaches footfall late still counts)
+        self.timed_out: dict[str, float] = {}
         self.last_chat_at: float | None = None
         # purge and remove: the time of the last purge while it is remembered, of the
         # last remove until a session starts again
@@ -419,6 +423,8 @@ class VisitorState:
             out["held"] = sorted(self.held)
         if self.throttle:
             out["throttle"] = self.throttle
+        if self.timed_out:
+            out["timed_out"] = self.timed_out
         return out
 
     @classmethod
@@ -440,6 +446,7 @@ class VisitorState:
         # rule ids and throttle keys repeat across visitors: share one string each
         state.held = frozenset(map(sys.intern, data.get("held", ())))
         state.throttle = {sys.intern(k): list(v) for k, v in data.get("throttle", {}).items()}
+        state.timed_out = {str(k): float(v) for k, v in data.get("timed_out", {}).items()}
         return state
 
     def to_bytes(self) -> bytes:

@@ -14,7 +14,7 @@ from footfall.engine.state import PENDING_INVITATIONS, TRANSCRIPT_CHARS, Visitor
 from footfall.engine.throttle import prune_marks
 from footfall.events import Event
 
-__all__ = ["apply_event", "end_session", "start_session", "take_answer"]
+__all__ = ["TIMED_OUT_KEPT", "apply_event", "end_session", "start_session", "take_answer"]
 
 _PROFILE_EVENT_FIELDS = (
     "site",
@@ -235,6 +235,10 @@ def _chat_began(state: VisitorState, t: float, in_order: bool) -> None:
         state.chat_status = "chatting"
 
 
+#: How many timed-out invitations a state remembers for answers that come late.
+TIMED_OUT_KEPT = 8
+
+
 def take_answer(state: VisitorState, event: Event) -> bool:
     """Resolve the invitation an answer refers to; False when it was already resolved.
 
@@ -248,7 +252,13 @@ def take_answer(state: VisitorState, event: Event) -> bool:
             return True
         key = next(reversed(state.pending))
     if state.is_resolved(key):
-        return False
+        # an answer given before the invitation timed out counts even when it reaches
+        # footfall after the timeout (delivered late: a broker outage, a backlog)
+        deadline = state.timed_out.get(key)
+        if deadline is None or event.time >= deadline:
+            return False
+        del state.timed_out[key]
+        return True
     state.pending.pop(key, None)
     state.mark_resolved(key)
     return True
