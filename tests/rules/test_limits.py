@@ -134,7 +134,7 @@ def _words(count: int, seed: int = 1) -> list[str]:
 
 def test_contains_words_beyond_the_limit_is_refused_not_crashing() -> None:
     many, some = _words(232_000), _words(50_000)
-    started = time.perf_counter()
+    started = time.thread_time()
     found = problems(raw_rule(when={"sent_message": {"contains_words": many}}))
     assert found == [
         "r1: when.sent_message.contains_words: the rule has more than 100,000 values in all "
@@ -145,7 +145,7 @@ def test_contains_words_beyond_the_limit_is_refused_not_crashing() -> None:
         "r1: when.sent_message.contains_words: 50,000 words, more than the 10,000 allowed "
         "in one list (split them over several conditions in an any group)"
     ]
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
 
 
 def test_contains_words_characters_are_limited_too() -> None:
@@ -187,11 +187,11 @@ def test_a_pattern_too_large_for_re2_is_a_validation_problem() -> None:
 
 def test_unclosed_braces_in_long_templates_are_checked_in_linear_time() -> None:
     for body in ("{{" * 100_000, "{{a" * 100_000):
-        started = time.perf_counter()
+        started = time.thread_time()
         found = problems(
             raw_rule(actions=[{"kind": "send_email", "to": ["a@example.com"], "body": body}])
         )
-        assert time.perf_counter() - started < 1.0
+        assert time.thread_time() - started < 1.0
         assert found[-1] == "r1: actions[0].body: unclosed '{{' (placeholders read {{name}})"
 
 
@@ -235,11 +235,11 @@ def test_show_is_bounded_for_deep_and_shared_values() -> None:
     shared: Any = ["lol"] * 9
     for _ in range(12):
         shared = [shared] * 9  # 9**13 strings if expanded
-    started = time.perf_counter()
+    started = time.thread_time()
     assert show(_deep(100_000)) == "[" * 57 + "..."
     assert show(shared) == ("[" * 13 + '"lol",' * 8)[:57] + "..."
     assert show({"n": 10**5000}) == '{"n":<huge integer>}'
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5
 
 
 def test_yaml_billion_laughs_in_a_name_is_refused_fast(tmp_path: Path) -> None:
@@ -248,9 +248,9 @@ def test_yaml_billion_laughs_in_a_name_is_refused_fast(tmp_path: Path) -> None:
         + _laughs(8)
         + "name: [*l7,*l7,*l7,*l7,*l7,*l7,*l7,*l7,*l7]\n"
     )
-    started = time.perf_counter()
+    started = time.thread_time()
     found, issues = read_definition_files([tmp_path])
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     assert found == []
     assert [str(i) for i in issues] == [
         f"{tmp_path}/r.yaml: refused at line 9, column 5: YAML aliases expand the document "
@@ -263,9 +263,9 @@ def test_yaml_laughs_in_a_payload_are_refused_not_accepted(tmp_path: Path) -> No
         "id: r1\nname: n\nevent: online_activity\nactions:\n"
         "- kind: notify_external_provider\n  provider: crm\n  payload:\n" + _laughs(6, "    ")
     )
-    started = time.perf_counter()
+    started = time.thread_time()
     _, _, issues = check_rule_files([tmp_path])
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     assert [i.located() for i in issues] == [
         f"{tmp_path}/r.yaml: refused at line 13, column 9: YAML aliases expand the document "
         "by more than 100,000 values (each use of an alias counts its value again)"
@@ -292,9 +292,9 @@ def test_yaml_merge_key_bombs_are_refused_before_merging(tmp_path: Path) -> None
     for i in range(1, 40):
         lines.append(f"m{i}: &m{i} {{<<: [*m{i - 1}, *m{i - 1}], k{i}: {i}}}")
     (tmp_path / "r.yaml").write_text("\n".join(lines) + "\n")
-    started = time.perf_counter()
+    started = time.thread_time()
     _, issues = read_definition_files([tmp_path])
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     (issue,) = issues
     assert "YAML aliases expand the document by more than 100,000 values" in str(issue)
 
@@ -367,9 +367,9 @@ def test_long_yaml_integers_are_refused_as_read(
         f"id: r1\nname: n\nevent: online_activity\nwhen: {{hits: {{eq: {text}}}}}\n"
         "actions: [{kind: remove_from_list}]\n"
     )
-    started = time.perf_counter()
+    started = time.thread_time()
     _, _, issues = check_rule_files([tmp_path])
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     (issue,) = issues
     if message is None:
         assert str(issue) == "r1: when.hits.eq: " + OUT_OF_RANGE.format(16**30 - 1)
@@ -420,9 +420,9 @@ def test_profile_files_share_the_loader_and_its_limits(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text(
         "id: admin\n" + _laughs(8) + "emails: [*l7,*l7,*l7,*l7,*l7,*l7,*l7,*l7,*l7]\n"
     )
-    started = time.perf_counter()
+    started = time.thread_time()
     with pytest.raises(DefinitionError) as caught:
         load_profiles([tmp_path])
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     (issue,) = caught.value.issues
     assert "YAML aliases expand the document by more than 100,000 values" in str(issue)
