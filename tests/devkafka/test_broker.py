@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
 
 from footfall.devkafka import BrokerError, LocalKafka
+from footfall.devkafka import broker as broker_module
+from footfall.devkafka.broker import new_cluster_id
 from footfall.kafka_clients import make_consumer, make_producer
 from footfall.settings import Settings
 from footfall.topics import ensure_topics
@@ -78,3 +81,13 @@ def test_kill_does_not_remove_the_data_dir_and_restart_needs_one(tmp_path: Path)
     kept.kill()  # not started: nothing to kill
     kept.stop()
     assert kept.data_dir == tmp_path / "kafka"
+
+
+def test_cluster_ids_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the storage tool reads "-..." as an option: one start in 64 used to fail
+    values = iter([uuid.UUID(bytes=b"\xf8" + b"\x00" * 15), uuid.UUID(int=7)])
+    monkeypatch.setattr(broker_module.uuid, "uuid4", lambda: next(values))
+    cluster_id = new_cluster_id()
+    assert not cluster_id.startswith("-") and len(cluster_id) == 22
+    monkeypatch.undo()
+    assert all(not new_cluster_id().startswith("-") for _ in range(2000))

@@ -40,6 +40,19 @@ logger.state.level = WARN
 _READY_LINE = "Kafka Server started"
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id: 16 bytes, URL-safe base64 without padding.
+
+    Like Kafka's own ``Uuid.randomUuid()``, never one that starts with ``-``: the storage
+    tool would read it as an option ("argument --cluster-id/-t: expected one argument",
+    one start in 64).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -182,7 +195,7 @@ class LocalKafka:
         out.close()
 
     def _format(self, java: str, classpath: str, properties: Path) -> None:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         scram = [
             arg
             for user, password in self.scram_users.items()
