@@ -413,6 +413,12 @@ def _text_mutation(rnd: random.Random, base: dict[str, Any]) -> tuple[str, bytes
     return suffix, bytes(raw)
 
 
+#: A document whose validation took longer than this (CPU seconds) is timed again,
+#: :data:`REMEASURES` times, and the least time is kept.
+REMEASURE_OVER = 0.5
+REMEASURES = 2
+
+
 def run_rule_fuzz(documents: Iterator[tuple[str, str, bytes]]) -> FuzzReport:
     """Validate every document as ``footfall rules validate`` does; count crashes and time."""
     from footfall.cli.rules import check_rule_files  # the validate command's own function
@@ -435,6 +441,12 @@ def run_rule_fuzz(documents: Iterator[tuple[str, str, bytes]]) -> FuzzReport:
                 report.crashes.append(f"{kind} {path.name}: {traceback.format_exc(limit=-3)}")
             cpu = time.thread_time() - cpu
             report.wall_seconds.append(time.perf_counter() - wall)
+            for _ in range(REMEASURES if cpu > REMEASURE_OVER else 0):
+                # a slow one is timed again: a busy machine's caches are not its work
+                again = time.thread_time()
+                with contextlib.suppress(Exception):
+                    check_rule_files([path])
+                cpu = min(cpu, time.thread_time() - again)
             if cpu > report.slowest:
                 report.slowest_kind = kind
             report.cpu_seconds.append(cpu)
