@@ -192,8 +192,15 @@ class _InOrderConsumer(faust_aiokafka.Consumer):
         if read_in is not None and read_in != self.app.consumer_generation_id:
             # read before the latest rebalance (Faust's streams acknowledge such messages
             # as they drop them): whoever owns the partition now reads it again
+            self.forget(message)
             return False
         return bool(super().ack(message))
+
+    def forget(self, message: Any) -> None:
+        """Stop waiting for ``message``: dropped unhandled, it will never be acked (Faust's
+        ``wait_empty`` at a rebalance or a stop would wait for it for ever); its offset
+        is not acknowledged, the partition is read again from before it."""
+        self._unacked_messages.discard(message)
 
     async def confirm_gap(self, tp: TP, first: int, end: int) -> None:
         """No message at offsets ``first`` up to ``end`` (excluded) of ``tp``."""
@@ -339,6 +346,8 @@ def create_app(
                 m.topic, m.partition, m.offset,
                 read_in=m.generation_id, current=current, committed=committed.get(m.tp),
             )  # fmt: skip
+            if admission is not Admission.HANDLE:
+                consumer.forget(m)
             if admission is Admission.HANDLE:
                 if seeking:
                     consumer.release(m.tp)
