@@ -90,3 +90,18 @@ def test_a_partition_sought_back_is_read_again_whole(tmp_path: Path) -> None:
     offsets[tp] = 125
     assert offsets[tp] == 125
     assert offsets[TP(TOPIC, 1)] is None  # unknown, as Faust's own mapping answers
+
+
+async def test_messages_dropped_unhandled_are_not_waited_for(tmp_path: Path) -> None:
+    # a stop or a rebalance waits (wait_empty) for every message read and not acked:
+    # one the agents drop must not be waited for, nor counted as acknowledged
+    consumer = _consumer(tmp_path)
+    tp = TP(TOPIC, 0)
+    consumer._committed_offset[tp] = 10
+    dropped, stale = _message(12), _message(13, generation=2)
+    consumer.track_message(dropped)
+    consumer.track_message(stale)
+    consumer.forget(dropped)
+    assert not consumer.ack(stale)  # read before the last rebalance
+    assert not consumer._unacked_messages
+    assert consumer._new_offset(tp) is None
