@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from footfall.errors import ConfigError
-from footfall.processor.faust_app import FaustWiring, create_app
+from footfall.processor.faust_app import create_app
+from footfall.processor.testing import idle_wiring
 from footfall.reconnect import broker_unreachable
 from footfall.settings import MIB, KafkaSecurity, RocksDBMemory, Settings
 
@@ -112,10 +113,6 @@ def test_a_client_certificate_is_loaded_into_the_context(tmp_path: Path) -> None
     assert [c["subject"] for c in context.get_ca_certs()] == [((("commonName", "client"),),)]
 
 
-async def _nothing(_: object) -> None:
-    return None
-
-
 def test_standby_replicas_and_rocksdb_memory_reach_faust(tmp_path: Path) -> None:
     settings = Settings.from_env(
         {
@@ -128,15 +125,7 @@ def test_standby_replicas_and_rocksdb_memory_reach_faust(tmp_path: Path) -> None
     )
     assert settings.rocksdb == RocksDBMemory(2 * MIB, 3, 5 * MIB)
     assert settings.rocksdb.per_database() == 11 * MIB
-    wiring = FaustWiring(
-        publish=_nothing,
-        visitor_batch=lambda batch: [],
-        visitor_commit=lambda: None,
-        throttle_batch=lambda values: [],
-        throttle_commit=lambda: None,
-        observe=lambda seconds: None,
-        on_recovered=lambda: None,
-    )
+    wiring = idle_wiring()
     parts = create_app(settings, wiring, canonical_url="http://x:1")
     assert parts.app.conf.table_standby_replicas == 0
     for table in (parts.visitors, parts.marks):

@@ -15,26 +15,15 @@ from typing import Any
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
-from footfall.processor.faust_app import FaustWiring, create_app
+from footfall.processor.faust_app import create_app
+from footfall.processor.testing import idle_wiring
 from footfall.settings import Settings
 
 TOPIC = "footfall.visitor-events"
 
 
-async def _nothing(_: object) -> None:
-    return None
-
-
 def _consumer(tmp_path: Path) -> Any:
-    wiring = FaustWiring(
-        publish=_nothing,
-        visitor_batch=lambda batch: [],
-        visitor_commit=lambda: None,
-        throttle_batch=lambda values: [],
-        throttle_commit=lambda: None,
-        observe=lambda seconds: None,
-        on_recovered=lambda: None,
-    )
+    wiring = idle_wiring()
     settings = Settings(broker="127.0.0.1:19092", store="memory://", state_dir=tmp_path)
     app = create_app(settings, wiring, canonical_url="http://x:1", ticks=False).app
     app.topics._acking_topics.add(TOPIC)  # what subscribing to the agent's topics does

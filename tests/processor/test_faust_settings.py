@@ -6,25 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from footfall.processor.faust_app import FaustWiring, create_app
+from footfall.processor.faust_app import create_app
 from footfall.processor.faust_environment import FAUST_IMPORT_VARIABLES, drop_faust_variables
+from footfall.processor.testing import idle_wiring
 from footfall.settings import Settings
-
-
-async def _nothing(_: object) -> None:
-    return None
-
-
-def _wiring() -> FaustWiring:
-    return FaustWiring(
-        publish=_nothing,
-        visitor_batch=lambda batch: [],
-        visitor_commit=lambda: None,
-        throttle_batch=lambda values: [],
-        throttle_commit=lambda: None,
-        observe=lambda seconds: None,
-        on_recovered=lambda: None,
-    )
 
 
 def _settings(tmp_path: Path, **changes: object) -> Settings:
@@ -49,7 +34,7 @@ def test_faust_variables_of_the_environment_change_nothing(
         "APP_DATADIR": "/elsewhere",
     }.items():
         monkeypatch.setenv(name, value)
-    conf = create_app(_settings(tmp_path), _wiring(), canonical_url="http://x:1").app.conf
+    conf = create_app(_settings(tmp_path), idle_wiring(), canonical_url="http://x:1").app.conf
     assert [str(url) for url in conf.broker] == ["kafka://127.0.0.1:19092"]
     assert conf.topic_partitions == 6
     assert str(conf.store) == "memory:"
@@ -61,7 +46,7 @@ def test_faust_variables_of_the_environment_change_nothing(
 
 def test_session_timeout_and_instance_id_come_from_the_settings(tmp_path: Path) -> None:
     settings = _settings(tmp_path, session_timeout=6.0, instance_id="footfall-processor-1")
-    conf = create_app(settings, _wiring(), canonical_url="http://x:1").app.conf
+    conf = create_app(settings, idle_wiring(), canonical_url="http://x:1").app.conf
     assert conf.broker_session_timeout == 6.0
     assert conf.broker_heartbeat_interval == pytest.approx(1.2)
     assert conf.consumer_group_instance_id == "footfall-processor-1"

@@ -16,9 +16,28 @@ import orjson
 
 from footfall.compacted_topic import topic_partitions
 from footfall.kafka_clients import make_consumer, make_producer
+from footfall.processor.faust_app import FaustWiring
 from footfall.settings import Settings
 
-__all__ = ["TopicCollector", "fast_options", "produce"]
+__all__ = ["TopicCollector", "fast_options", "idle_wiring", "produce"]
+
+
+def idle_wiring() -> FaustWiring:
+    """Wiring that handles nothing: for building the Faust app to look at its settings and
+    its consumer's bookkeeping, without a broker."""
+
+    async def publish(_: object) -> None:
+        return None
+
+    return FaustWiring(
+        publish=publish,
+        visitor_batch=lambda batch: [],
+        visitor_commit=lambda: None,
+        throttle_batch=lambda values: [],
+        throttle_commit=lambda: None,
+        observe=lambda seconds: None,
+        on_recovered=lambda: None,
+    )
 
 
 def fast_options() -> dict[str, Any]:
