@@ -31,6 +31,11 @@ OUT_OF_RANGE = (
 )
 
 
+#: CPU seconds the worst documents may take: 1 s on the machines they were tuned on; the
+#: machines this runs on differ by 2x in speed (docs/reliability.md, "Rules").
+SLOWEST = 2.0
+
+
 def _deep(levels: int) -> Any:
     value: Any = []
     for _ in range(levels):
@@ -145,7 +150,7 @@ def test_contains_words_beyond_the_limit_is_refused_not_crashing() -> None:
         "r1: when.sent_message.contains_words: 50,000 words, more than the 10,000 allowed "
         "in one list (split them over several conditions in an any group)"
     ]
-    assert time.thread_time() - started < 1.0
+    assert time.thread_time() - started < SLOWEST
 
 
 def test_contains_words_characters_are_limited_too() -> None:
@@ -191,7 +196,7 @@ def test_unclosed_braces_in_long_templates_are_checked_in_linear_time() -> None:
         found = problems(
             raw_rule(actions=[{"kind": "send_email", "to": ["a@example.com"], "body": body}])
         )
-        assert time.thread_time() - started < 1.0
+        assert time.thread_time() - started < SLOWEST
         assert found[-1] == "r1: actions[0].body: unclosed '{{' (placeholders read {{name}})"
 
 
@@ -250,7 +255,7 @@ def test_yaml_billion_laughs_in_a_name_is_refused_fast(tmp_path: Path) -> None:
     )
     started = time.thread_time()
     found, issues = read_definition_files([tmp_path])
-    assert time.thread_time() - started < 1.0
+    assert time.thread_time() - started < SLOWEST
     assert found == []
     assert [str(i) for i in issues] == [
         f"{tmp_path}/r.yaml: refused at line 9, column 5: YAML aliases expand the document "
@@ -265,7 +270,7 @@ def test_yaml_laughs_in_a_payload_are_refused_not_accepted(tmp_path: Path) -> No
     )
     started = time.thread_time()
     _, _, issues = check_rule_files([tmp_path])
-    assert time.thread_time() - started < 1.0
+    assert time.thread_time() - started < SLOWEST
     assert [i.located() for i in issues] == [
         f"{tmp_path}/r.yaml: refused at line 13, column 9: YAML aliases expand the document "
         "by more than 100,000 values (each use of an alias counts its value again)"
@@ -294,7 +299,7 @@ def test_yaml_merge_key_bombs_are_refused_before_merging(tmp_path: Path) -> None
     (tmp_path / "r.yaml").write_text("\n".join(lines) + "\n")
     started = time.thread_time()
     _, issues = read_definition_files([tmp_path])
-    assert time.thread_time() - started < 1.0
+    assert time.thread_time() - started < SLOWEST
     (issue,) = issues
     assert "YAML aliases expand the document by more than 100,000 values" in str(issue)
 
@@ -369,7 +374,7 @@ def test_long_yaml_integers_are_refused_as_read(
     )
     started = time.thread_time()
     _, _, issues = check_rule_files([tmp_path])
-    assert time.thread_time() - started < 1.0
+    assert time.thread_time() - started < SLOWEST
     (issue,) = issues
     if message is None:
         assert str(issue) == "r1: when.hits.eq: " + OUT_OF_RANGE.format(16**30 - 1)
@@ -395,7 +400,7 @@ def test_dense_yaml_files_are_refused_as_composed(tmp_path: Path) -> None:
     (tmp_path / "r.yaml").write_text("name: [" + ",".join(["1"] * 200_000) + "]\n")
     started = time.thread_time()
     _, issues = read_definition_files([tmp_path])
-    assert time.thread_time() - started < 1.0
+    assert time.thread_time() - started < SLOWEST
     assert [str(i) for i in issues] == [
         f"{tmp_path}/r.yaml: refused: the file has more than 100,000 values (split it into "
         "several files)"
@@ -423,6 +428,6 @@ def test_profile_files_share_the_loader_and_its_limits(tmp_path: Path) -> None:
     started = time.thread_time()
     with pytest.raises(DefinitionError) as caught:
         load_profiles([tmp_path])
-    assert time.thread_time() - started < 1.0
+    assert time.thread_time() - started < SLOWEST
     (issue,) = caught.value.issues
     assert "YAML aliases expand the document by more than 100,000 values" in str(issue)
